@@ -1,0 +1,162 @@
+/**
+ * The local Azure emulator: one HTTPS port for ARM, Entra, Key Vault, the GitHub-style OIDC issuer and
+ * the control API, and one HTTPS port per registry for its ACR data plane.
+ * Usage: node --import tsx main.ts <path of emulator.json>
+ */
+import { createWriteStream, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { EmulatorConfig, Side } from '../config';
+import { registerAcr } from './acr';
+import { registerArm } from './arm/routes';
+import { type Emulator, defaultKnobs, type Fault } from './context';
+import { registerControl } from './control';
+import { registerEntra } from './entra';
+import { HttpError, redactedPath, Router, sendJson, type Service } from './http';
+import { registerKeyVault } from './keyvault';
+import { createRunExecutor } from './transfer/runner';
+import { startSourceTriggers } from './transfer/trigger';
+
+export interface RequestLogEntry {
+  readonly time: string;
+  readonly port: number;
+  readonly service: Service | 'unknown';
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly ms: number;
+  readonly fault?: Fault['kind'];
+}
+
+function takeFault(emu: Emulator, service: Service, method: string, pathname: string): Fault | undefined {
+  const f = emu.knobs.faults.find(
+    (x) => x.count > 0 && (x.service === undefined || x.service === '*' || x.service === service) && (x.method === undefined || x.method.toUpperCase() === method) && new RegExp(x.path).test(pathname),
+  );
+  if (f) f.count -= 1;
+  emu.knobs.faults = emu.knobs.faults.filter((x) => x.count > 0);
+  return f;
+}
+
+/** Answers with the fault; returns true when the request must not be handled any further. */
+async function applyFault(f: Fault, res: ServerResponse): Promise<boolean> {
+  switch (f.kind) {
+    case 'delay':
+      await new Promise((r) => setTimeout(r, f.delayMs ?? 1000));
+      return false;
+    case 'reset':
+      res.socket?.destroy();
+      return true;
+    case '429':
+      sendJson(res, 429, { error: { code: 'TooManyRequests', message: 'Injected throttling (local Azure fault).' } }, { 'retry-after': String(f.retryAfterSeconds ?? 1) });
+      return true;
+    case '429-no-retry-after':
+      sendJson(res, 429, { error: { code: 'TooManyRequests', message: 'Injected throttling without Retry-After (local Azure fault).' } });
+      return true;
+    case '500':
+      sendJson(res, 500, { error: { code: 'InternalServerError', message: 'Injected server error (local Azure fault).' } });
+      return true;
+    case '503':
+      sendJson(res, 503, { error: { code: 'ServiceUnavailable', message: 'Injected unavailability (local Azure fault).' } }, f.retryAfterSeconds !== undefined ? { 'retry-after': String(f.retryAfterSeconds) } : {});
+      return true;
+  }
+}
+
+function serve(emu: Emulator, router: Router, port: number, log: (e: RequestLogEntry) => void): Server {
+  const tls = { cert: readFileSync(emu.config.certPath), key: readFileSync(emu.config.keyPath) };
+  const server = createServer(tls, (raw: IncomingMessage, res: ServerResponse) => {
+    const started = Date.now();
+    const url = new URL(raw.url ?? '/', `https://${raw.headers.host ?? `${emu.config.host}:${port}`}`);
+    const method = (raw.method ?? 'GET').toUpperCase();
+    const found = router.match(method, url.pathname);
+    const service: Service | 'unknown' = 'route' in found ? found.route.service : 'unknown';
+    let faultKind: Fault['kind'] | undefined;
+    res.on('finish', () => log({ time: new Date(started).toISOString(), port, service, method, path: redactedPath(url), status: res.statusCode, ms: Date.now() - started, ...(faultKind ? { fault: faultKind } : {}) }));
+    res.on('close', () => {
+      if (!res.writableFinished) log({ time: new Date(started).toISOString(), port, service, method, path: redactedPath(url), status: 0, ms: Date.now() - started, ...(faultKind ? { fault: faultKind } : {}) });
+    });
+    void (async () => {
+      try {
+        if (!('route' in found)) {
+          if (found.pathMatched) throw new HttpError(405, { error: { code: 'MethodNotAllowed', message: `${method} is not supported on ${url.pathname}` } });
+          throw new HttpError(404, { error: { code: 'NotFound', message: `No local Azure endpoint at ${url.pathname}` } });
+        }
+        if (found.route.service !== 'control') {
+          const fault = takeFault(emu, found.route.service, method, url.pathname);
+          if (fault) {
+            faultKind = fault.kind;
+            if (await applyFault(fault, res)) return;
+          }
+        }
+        await found.route.handler({ service: found.route.service, method, url, headers: raw.headers, raw, params: found.params }, res);
+      } catch (e) {
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
+        if (e instanceof HttpError) {
+          if (typeof e.body === 'string') {
+            res.writeHead(e.status, { 'content-type': 'text/plain', ...e.headers });
+            res.end(e.body);
+          } else sendJson(res, e.status, e.body, { ...e.headers });
+        } else {
+          process.stderr.write(`emulator error on ${method} ${url.pathname}: ${(e as Error).stack ?? String(e)}\n`);
+          sendJson(res, 500, { error: { code: 'InternalServerError', message: (e as Error).message } });
+        }
+      }
+    })();
+  });
+  server.keepAliveTimeout = 5000;
+  server.listen(port, emu.config.host);
+  return server;
+}
+
+export function startEmulator(config: EmulatorConfig): { emu: Emulator; close: () => Promise<void> } {
+  const logStream = createWriteStream(config.requestLogPath, { flags: 'a' });
+  const log = (e: RequestLogEntry): void => void logStream.write(`${JSON.stringify(e)}\n`);
+  // The parts fill in their services when they register; the placeholders fail loudly if one is missing.
+  const missing = (what: string) => () => {
+    throw new Error(`emulator part not registered: ${what}`);
+  };
+  const emu: Emulator = {
+    config,
+    knobs: defaultKnobs(),
+    baseUrl: `https://${config.host}:${config.port}`,
+    tokens: { verifyAccessToken: missing('tokens') },
+    secrets: { readSecret: missing('secrets') },
+    arm: { getPipeline: missing('arm'), listPipelines: missing('arm'), createTriggeredRun: missing('arm') },
+    runs: { start: missing('runs') },
+  };
+  const main = new Router();
+  registerControl(main, emu);
+  registerEntra(main, emu);
+  registerKeyVault(main, emu);
+  registerArm(main, emu);
+  emu.runs = createRunExecutor(emu);
+  const servers = [serve(emu, main, config.port, log)];
+  for (const side of ['source', 'target'] as Side[]) {
+    const r = new Router();
+    registerAcr(r, emu, config.registries[side]);
+    servers.push(serve(emu, r, config.registries[side].port, log));
+  }
+  const stopTriggers = startSourceTriggers(emu);
+  return {
+    emu,
+    close: async () => {
+      stopTriggers();
+      await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+      logStream.end();
+    },
+  };
+}
+
+if (require.main === module) {
+  const configPath = process.argv[2];
+  if (!configPath) {
+    process.stderr.write('usage: main.ts <emulator.json>\n');
+    process.exit(2);
+  }
+  const { close } = startEmulator(JSON.parse(readFileSync(configPath, 'utf8')) as EmulatorConfig);
+  const stop = (): void => void close().then(() => process.exit(0));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
