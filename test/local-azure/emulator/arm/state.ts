@@ -1,0 +1,350 @@
+/**
+ * ARM state of the local Azure: the two registries, their export/import pipelines and pipeline runs, and the
+ * long-running operations that async-style answers point at. HTTP lives in routes.ts; this file holds data only.
+ *
+ * Time-based transitions (async provisioning, async deletion) are applied lazily by `sweep()`, which every ARM
+ * request and every ArmStore read calls first, so no timers are needed and reads are always consistent.
+ */
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { lstat, readdir } from 'node:fs/promises';
+import * as path from 'node:path';
+import { type EmulatorRegistryConfig, registryResourceId } from '../../config';
+import type { ArmStore, Emulator, Json, PipelineKind, PipelineRecord, RunRecord } from '../context';
+
+export type Collection = 'exportPipelines' | 'importPipelines' | 'pipelineRuns';
+
+export const COLLECTIONS: Readonly<Record<Collection, { readonly type: string; readonly opPrefix: string; readonly kind?: PipelineKind }>> = {
+  exportPipelines: { type: 'Microsoft.ContainerRegistry/registries/exportPipelines', opPrefix: 'exportpipelines', kind: 'export' },
+  importPipelines: { type: 'Microsoft.ContainerRegistry/registries/importPipelines', opPrefix: 'importpipelines', kind: 'import' },
+  pipelineRuns: { type: 'Microsoft.ContainerRegistry/registries/pipelineRuns', opPrefix: 'pipelineruns' },
+};
+
+export function collectionOf(kind: PipelineKind): Collection {
+  return kind === 'export' ? 'exportPipelines' : 'importPipelines';
+}
+
+export type SkuName = 'Basic' | 'Standard' | 'Premium';
+export type PolicyStatus = 'enabled' | 'disabled';
+
+export interface RegistryState {
+  readonly name: string;
+  readonly config: EmulatorRegistryConfig;
+  sku: SkuName;
+  exportPolicy: PolicyStatus;
+}
+
+export const TERMINAL_STATES: readonly string[] = ['Succeeded', 'Failed', 'Canceled'];
+
+export interface PipelineEntry extends PipelineRecord {
+  readonly seq: number;
+  /** Principal of the system-assigned identity; kept across PUTs of the same pipeline. */
+  systemPrincipalId?: string;
+  /** Async style: when Creating/Updating turns Succeeded; bumped per PUT so an older operation can tell it was superseded. */
+  readyAt?: number;
+  putGeneration: number;
+  /** Async-style deletion in progress: when the record goes away. */
+  deleteAt?: number;
+}
+
+export interface RunEntry extends RunRecord {
+  readonly seq: number;
+  /** Canonical JSON of the normalized request + forceUpdateTag: an identical PUT is a no-op. */
+  fingerprint: string;
+  deleteAt?: number;
+}
+
+export type OperationStatus = 'InProgress' | 'Succeeded' | 'Failed' | 'Canceled';
+
+export interface OperationView {
+  readonly status: OperationStatus;
+  readonly endTime?: string;
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+/** A long-running operation that an Azure-AsyncOperation or Location URL points at. */
+export interface OperationEntry {
+  /** `<prefix>-<guid>` */
+  readonly name: string;
+  /** The resource id it belongs to (the URL path up to /operationStatuses). */
+  readonly resourceId: string;
+  /** `async`: Azure-AsyncOperation status body; `location`: DELETE's Location (202 until done, then 204). */
+  readonly style: 'async' | 'location';
+  readonly startTime: string;
+  readonly t: string;
+  readonly view: () => OperationView;
+}
+
+const MAX_OPERATIONS = 2000;
+
+/** A stable uuid-shaped value derived from text (same input, same id), for user-assigned identities. */
+export function stableUuid(text: string): string {
+  const h = createHash('sha256').update(text).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h.slice(16, 17), 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** Sum of file sizes under dir (the registry's storage), 0 when it does not exist yet. */
+export async function directoryBytes(dir: string): Promise<number> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  let total = 0;
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) total += await directoryBytes(p);
+    else if (e.isFile()) total += await lstat(p).then((s) => s.size, () => 0);
+  }
+  return total;
+}
+
+export class ArmState implements ArmStore {
+  readonly registries = new Map<string, RegistryState>();
+  private readonly pipelines = new Map<string, PipelineEntry>();
+  private readonly runs = new Map<string, RunEntry>();
+  private readonly operations = new Map<string, OperationEntry>();
+  private seq = 0;
+  private readonly signingKey = randomBytes(32);
+  /** When the emulator "created" the registries (their systemData / creationDate). */
+  readonly createdAt = new Date().toISOString();
+
+  constructor(private readonly emu: Emulator) {
+    this.resetRegistries();
+  }
+
+  // ---- registries
+
+  resetRegistries(name?: string): void {
+    for (const cfg of [this.emu.config.registries.source, this.emu.config.registries.target]) {
+      if (name === undefined || cfg.name.toLowerCase() === name.toLowerCase()) {
+        this.registries.set(cfg.name.toLowerCase(), { name: cfg.name, config: cfg, sku: 'Premium', exportPolicy: 'enabled' });
+      }
+    }
+  }
+
+  registry(name: string): RegistryState | undefined {
+    return this.registries.get(name.toLowerCase());
+  }
+
+  registryId(reg: RegistryState): string {
+    return registryResourceId(this.emu.config.subscriptionId, this.emu.config.resourceGroup, reg.name);
+  }
+
+  resourceId(reg: RegistryState, collection: Collection, name: string): string {
+    return `${this.registryId(reg)}/${collection}/${name}`;
+  }
+
+  // ---- lazy time-based transitions
+
+  /** Applies finished async provisioning and deletions. */
+  sweep(now = Date.now()): void {
+    for (const [key, p] of this.pipelines) {
+      if (p.deleteAt !== undefined && p.deleteAt <= now) this.pipelines.delete(key);
+      else if (p.readyAt !== undefined && p.readyAt <= now) {
+        props(p.resource)['provisioningState'] = 'Succeeded';
+        delete p.readyAt;
+      }
+    }
+    for (const [key, r] of this.runs) if (r.deleteAt !== undefined && r.deleteAt <= now) this.runs.delete(key);
+  }
+
+  // ---- pipelines
+
+  private pipelineKey(registry: string, kind: PipelineKind, name: string): string {
+    return `${registry}/${kind}/${name}`.toLowerCase();
+  }
+
+  pipelineEntry(registry: string, kind: PipelineKind, name: string): PipelineEntry | undefined {
+    this.sweep();
+    return this.pipelines.get(this.pipelineKey(registry, kind, name));
+  }
+
+  getPipeline(registry: string, kind: PipelineKind, name: string): PipelineRecord | undefined {
+    const p = this.pipelineEntry(registry, kind, name);
+    return p && p.deleteAt === undefined ? p : undefined;
+  }
+
+  listPipelines(registry: string, kind: PipelineKind): PipelineRecord[] {
+    return this.pipelineEntries(registry, kind).filter((p) => p.deleteAt === undefined);
+  }
+
+  pipelineEntries(registry: string, kind: PipelineKind): PipelineEntry[] {
+    this.sweep();
+    return [...this.pipelines.values()].filter((p) => p.kind === kind && p.registry.toLowerCase() === registry.toLowerCase());
+  }
+
+  /** Creates or replaces; the caller has built `resource`. */
+  putPipeline(registry: string, kind: PipelineKind, name: string, resource: Json, extra: { systemPrincipalId?: string; readyAt?: number }): PipelineEntry {
+    const key = this.pipelineKey(registry, kind, name);
+    const existing = this.pipelines.get(key);
+    const entry: PipelineEntry = {
+      kind,
+      registry,
+      name: existing?.name ?? name,
+      resource,
+      seq: existing?.seq ?? ++this.seq,
+      putGeneration: (existing?.putGeneration ?? 0) + 1,
+      ...(extra.systemPrincipalId !== undefined ? { systemPrincipalId: extra.systemPrincipalId } : {}),
+      ...(extra.readyAt !== undefined ? { readyAt: extra.readyAt } : {}),
+    };
+    this.pipelines.set(key, entry);
+    return entry;
+  }
+
+  removePipeline(p: PipelineEntry): void {
+    this.pipelines.delete(this.pipelineKey(p.registry, p.kind, p.name));
+  }
+
+  // ---- runs
+
+  private runKey(registry: string, name: string): string {
+    return `${registry}/${name}`.toLowerCase();
+  }
+
+  runEntry(registry: string, name: string): RunEntry | undefined {
+    this.sweep();
+    return this.runs.get(this.runKey(registry, name));
+  }
+
+  runEntries(registry: string): RunEntry[] {
+    this.sweep();
+    return [...this.runs.values()].filter((r) => r.registry.toLowerCase() === registry.toLowerCase());
+  }
+
+  /** Stores a new run (or re-executes an existing one) and hands it to the executor. */
+  startRun(registry: string, name: string, resource: Json, fingerprint: string, pipeline: PipelineRecord): RunEntry {
+    const key = this.runKey(registry, name);
+    const existing = this.runs.get(key);
+    let entry: RunEntry;
+    if (existing) {
+      existing.resource = resource;
+      existing.fingerprint = fingerprint;
+      entry = existing;
+    } else {
+      entry = { registry, name, resource, fingerprint, generation: 0, seq: ++this.seq };
+      this.runs.set(key, entry);
+    }
+    // Bump first: an execution still writing for the previous generation must stop.
+    entry.generation += 1;
+    this.emu.runs.start(entry, pipeline);
+    return entry;
+  }
+
+  removeRun(r: RunEntry): void {
+    r.generation += 1;
+    this.runs.delete(this.runKey(r.registry, r.name));
+  }
+
+  /** Runs of this registry that still execute for the pipeline (by resource id, case-insensitive). */
+  activeRunsOf(pipeline: PipelineRecord, pipelineId: string): RunEntry[] {
+    return this.runEntries(pipeline.registry).filter((r) => {
+      const request = (props(r.resource)['request'] ?? {}) as Json;
+      const id = typeof request['pipelineResourceId'] === 'string' ? request['pipelineResourceId'] : '';
+      return r.deleteAt === undefined && id.toLowerCase() === pipelineId.toLowerCase() && !isTerminal(r.resource);
+    });
+  }
+
+  createTriggeredRun(pipeline: PipelineRecord, blobName: string, timestamp: string): RunRecord {
+    const reg = this.registry(pipeline.registry);
+    if (!reg) throw new Error(`createTriggeredRun: unknown registry ${pipeline.registry}`);
+    let name: string;
+    do name = `trigger${randomBytes(8).toString('hex')}`;
+    while (this.runs.has(this.runKey(reg.name, name)));
+    const now = new Date().toISOString();
+    const request = { pipelineResourceId: this.resourceId(reg, collectionOf(pipeline.kind), pipeline.name), source: { type: 'AzureStorageBlob', name: blobName } };
+    const who = { by: 'Microsoft.ContainerRegistry source trigger', type: 'Application' };
+    const resource: Json = {
+      id: this.resourceId(reg, 'pipelineRuns', name),
+      name,
+      type: COLLECTIONS.pipelineRuns.type,
+      systemData: systemData(who, now),
+      properties: {
+        request,
+        provisioningState: 'Creating',
+        response: { status: 'Running', progress: { percentage: '0' }, startTime: now, trigger: { sourceTrigger: { timestamp } } },
+      },
+    };
+    return this.startRun(reg.name, name, resource, fingerprintOf(request, undefined), pipeline);
+  }
+
+  // ---- long-running operations
+
+  newOperation(collection: Collection, resourceId: string, style: OperationEntry['style'], view: () => OperationView): OperationEntry {
+    const name = `${COLLECTIONS[collection].opPrefix}-${randomUUID()}`;
+    let ended: OperationView | undefined;
+    const op: OperationEntry = {
+      name,
+      resourceId,
+      style,
+      startTime: new Date().toISOString(),
+      t: Date.now().toString(36),
+      // Terminal views are frozen with their end time, so repeated polls agree.
+      view: () => {
+        if (ended) return ended;
+        const v = view();
+        if (v.status !== 'InProgress') ended = { ...v, endTime: v.endTime ?? new Date().toISOString() };
+        return ended ?? v;
+      },
+    };
+    this.operations.set(name.toLowerCase(), op);
+    if (this.operations.size > MAX_OPERATIONS) this.operations.delete(this.operations.keys().next().value!);
+    return op;
+  }
+
+  operation(name: string): OperationEntry | undefined {
+    this.sweep();
+    return this.operations.get(name.toLowerCase());
+  }
+
+  /** The opaque `s` query value: clients must use the monitor URL as given, not rebuild it. */
+  signature(op: OperationEntry): string {
+    return createHmac('sha256', this.signingKey).update(`${op.name}|${op.t}`).digest('base64url');
+  }
+
+  operationUrl(op: OperationEntry, apiVersion: string): string {
+    const q = new URLSearchParams({ 'api-version': apiVersion, t: op.t, s: this.signature(op) });
+    return `${this.emu.baseUrl}${op.resourceId}/operationStatuses/${op.name}?${q.toString()}`;
+  }
+}
+
+export function props(resource: Json): Json {
+  let p = resource['properties'] as Json | undefined;
+  if (!p || typeof p !== 'object') {
+    p = {};
+    resource['properties'] = p;
+  }
+  return p;
+}
+
+export function isTerminal(resource: Json): boolean {
+  return TERMINAL_STATES.includes(String(props(resource)['provisioningState']));
+}
+
+export function systemData(who: { by: string; type: string }, createdAt: string, modified?: { by: string; type: string; at: string }): Json {
+  return {
+    createdBy: who.by,
+    createdByType: who.type,
+    createdAt,
+    lastModifiedBy: modified?.by ?? who.by,
+    lastModifiedByType: modified?.type ?? who.type,
+    lastModifiedAt: modified?.at ?? createdAt,
+  };
+}
+
+/** Canonical JSON (sorted keys), so that key order does not make two identical PUTs differ. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+export function fingerprintOf(request: unknown, forceUpdateTag: string | undefined): string {
+  return canonical({ request, forceUpdateTag: forceUpdateTag ?? null });
+}
