@@ -1,0 +1,22 @@
+import type { TokenCredential } from '@azure/core-auth';
+import type { Logger } from './ports';
+import type { Clock } from './retry';
+
+/** What a front-end gives the core besides the settings. */
+export interface Host {
+  readonly logger: Logger;
+  /** Aborted on SIGINT/SIGTERM (GitHub) or cancel (ADO). */
+  readonly signal: AbortSignal;
+  /** Registers a secret with the host's log masking before it can be printed. */
+  mask(secret: string): void;
+  /** GitHub OIDC: a fresh ID token for `audience` (core.getIDToken); absent elsewhere. */
+  readonly getIdToken?: (audience: string) => Promise<string>;
+  /**
+   * A credential the host already has (ADO: from the AzureRM service connection), with its cloud's ARM
+   * endpoint; when absent the core builds one from settings.auth.
+   */
+  readonly credential?: { readonly credential: TokenCredential; readonly armEndpoint: string; readonly armAudience?: string; readonly authorityHost?: string };
+  /** Where to write the JSON report (GitHub: RUNNER_TEMP; ADO: Agent.TempDirectory). */
+  readonly tempDir: string;
+  readonly clock?: Clock;
+}

@@ -1,0 +1,74 @@
+import type { Operation } from './inputs';
+import type { PipelineKind, RegistryUsage } from './ports';
+
+export type ArtifactResult = 'exported' | 'imported' | 'verified' | 'skipped' | 'failed' | 'planned' | 'pending';
+
+export interface ArtifactReport {
+  /** As requested, after pattern expansion: repo:tag or repo@sha256:… */
+  readonly artifact: string;
+  readonly sourceDigest?: string;
+  /** 1-based batch number. */
+  readonly batch?: number;
+  readonly exportRun?: string;
+  readonly importRun?: string;
+  readonly blob?: string;
+  readonly result: ArtifactResult;
+  readonly targetDigest?: string;
+  readonly reason?: string;
+}
+
+export type RunStatus = 'planned' | 'reused' | 'running' | 'succeeded' | 'failed' | 'timed-out' | 'cancelled';
+
+export interface RunReport {
+  readonly name: string;
+  readonly pipeline: string;
+  readonly kind: PipelineKind;
+  readonly status: RunStatus;
+  readonly blob: string;
+  readonly artifacts: readonly string[];
+  readonly startTime?: string;
+  readonly finishTime?: string;
+  /** pipelineRunErrorMessage, word for word. */
+  readonly error?: string;
+}
+
+export interface BlobReport {
+  readonly name: string;
+  readonly copied?: boolean;
+  readonly size?: number;
+  readonly contentMD5?: string;
+}
+
+export type CheckStatus = 'pass' | 'warn' | 'fail';
+
+export interface CheckItem {
+  readonly id: string;
+  readonly title: string;
+  readonly status: CheckStatus;
+  readonly detail: string;
+  readonly fix?: string;
+}
+
+export interface UsageReport {
+  readonly registry: string;
+  readonly before?: readonly RegistryUsage[];
+  readonly after?: readonly RegistryUsage[];
+}
+
+/** The outcome of one operation, as data. Front-ends render it (outputs, summary, annotations, exit status). */
+export interface TransferReport {
+  readonly operation: Operation;
+  readonly dryRun: boolean;
+  /** succeeded: all done; partial: ContinueOnErrors left failures; failed: stopped with an error; cancelled / timed-out. */
+  readonly outcome: 'succeeded' | 'partial' | 'failed' | 'cancelled' | 'timed-out';
+  readonly startTime: string;
+  readonly finishTime: string;
+  readonly artifacts: readonly ArtifactReport[];
+  readonly runs: readonly RunReport[];
+  readonly blobs: readonly BlobReport[];
+  readonly checks: readonly CheckItem[];
+  readonly usage: readonly UsageReport[];
+  readonly warnings: readonly string[];
+  /** The error that stopped the operation, if any: one line. */
+  readonly error?: string;
+}
