@@ -3,7 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: { module: 'commonjs', moduleResolution: 'node10', ignoreDeprecations: '6.0' }, isolatedModules: true }],
-  },
+  // Type checking is `tsc --noEmit` in `npm test`; jest only transpiles.
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }] },
+  // @actions/core 3 is ESM-only: jest's CommonJS runtime cannot load it, so unit tests get a small fake.
+  moduleNameMapper: { '^@actions/core$': '<rootDir>/test/unit/fakes/actions-core.ts' },
 };

@@ -108,6 +108,8 @@ async function up(): Promise<void> {
         path.join(REPO_ROOT, 'node_modules', 'azurite', 'dist', 'src', 'blob', 'main.js'),
         '--blobHost', HOST, '--blobPort', String(p.azurite), '--location', path.join(dataDir, 'azurite'),
         '--skipApiVersionCheck', '--loose', '--disableTelemetry', '--silent', '--cert', certs.certPath, '--key', certs.keyPath,
+        // Entra bearer tokens too (JWTs from the emulator's Entra), for user-delegation SAS and OAuth copies.
+        '--oauth', 'basic',
       ],
       { ...baseEnv, AZURITE_ACCOUNTS: SIDES.map((s) => `${storage[s].account}:${storage[s].key}`).join(';') },
     ),
