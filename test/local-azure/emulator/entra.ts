@@ -96,7 +96,10 @@ class Entra {
   error(req: Request, status: number, error: string, code: number, description: string): HttpError {
     const traceId = randomUUID();
     const correlationId = req.url.searchParams.get('client-request-id') ?? headerValue(req.headers['client-request-id']) ?? randomUUID();
-    const timestamp = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+    const timestamp = new Date()
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/\.\d+Z$/, 'Z');
     const body = {
       error,
       error_description: `AADSTS${code}: ${description} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`,
@@ -157,7 +160,13 @@ class Entra {
   resourceOf(req: Request, scope: string): string {
     const scopes = scope.split(/\s+/).filter((s) => s && !OIDC_SCOPES.has(s.toLowerCase()));
     if (scopes.length > 1) {
-      throw this.error(req, 400, 'invalid_scope', 28000, `Provided value for the input parameter scope is not valid because it contains more than one resource. Scope ${scopes.join(' ')} is not valid.`);
+      throw this.error(
+        req,
+        400,
+        'invalid_scope',
+        28000,
+        `Provided value for the input parameter scope is not valid because it contains more than one resource. Scope ${scopes.join(' ')} is not valid.`,
+      );
     }
     const s = scopes[0];
     if (s === undefined || !s.endsWith('/.default')) {
@@ -201,7 +210,13 @@ class Entra {
     const signed = verifyJwt(assertion, this.oidcKey.publicKey, { skewSeconds: Number.POSITIVE_INFINITY });
     if (kid !== this.oidcKey.kid || !signed.ok) {
       const reason = kid !== this.oidcKey.kid ? 'The key was not found.' : 'Key was found, but use of the key to verify the signature failed.';
-      throw this.error(req, 400, 'invalid_client', 50013, `Assertion failed signature validation. [Reason - ${reason}, Thumbprint of key used by client: '${kid}']`);
+      throw this.error(
+        req,
+        400,
+        'invalid_client',
+        50013,
+        `Assertion failed signature validation. [Reason - ${reason}, Thumbprint of key used by client: '${kid}']`,
+      );
     }
     const now = nowSeconds();
     const { exp, nbf } = d.claims;
@@ -285,7 +300,14 @@ class Entra {
     const grant = form.get('grant_type');
     if (!grant) throw this.missingParameter(req, 'grant_type');
     if (grant !== 'client_credentials') throw this.error(req, 400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grant}'.`);
-    if (kind === 'multi') throw this.error(req, 400, 'invalid_request', 50059, 'No tenant-identifying information found in either the request or implied by any provided credentials.');
+    if (kind === 'multi')
+      throw this.error(
+        req,
+        400,
+        'invalid_request',
+        50059,
+        'No tenant-identifying information found in either the request or implied by any provided credentials.',
+      );
     const appidacr = this.authenticateClient(req, form);
     const scope = form.get('scope');
     if (!scope) throw this.missingParameter(req, 'scope');
@@ -338,13 +360,23 @@ class Entra {
 
   idToken(audience: string, subject: string, extra: Claims = {}): string {
     const now = nowSeconds();
-    return this.oidcKey.sign({ jti: randomUUID(), sub: subject, aud: audience, iss: this.oidcIssuer, nbf: now, iat: now, exp: now + this.emu.knobs.idTokenLifetimeSeconds, ...extra });
+    return this.oidcKey.sign({
+      jti: randomUUID(),
+      sub: subject,
+      aud: audience,
+      iss: this.oidcIssuer,
+      nbf: now,
+      iat: now,
+      exp: now + this.emu.knobs.idTokenLifetimeSeconds,
+      ...extra,
+    });
   }
 
   /** GitHub's runner endpoint: `{count, value}`; @actions/core appends `&audience=` to the request URL. */
   githubIdToken(req: Request, res: ServerResponse): void {
     const presented = bearerToken(req);
-    if (!presented || !secretsEqual(presented, this.requestToken)) throw new HttpError(401, { message: 'Bad credentials: the request token is missing or wrong.' });
+    if (!presented || !secretsEqual(presented, this.requestToken))
+      throw new HttpError(401, { message: 'Bad credentials: the request token is missing or wrong.' });
     const audience = req.url.searchParams.get('audience') || FEDERATION_AUDIENCES[0];
     const value = this.idToken(audience, GITHUB_SUBJECT, {
       ref: 'refs/heads/main',
@@ -366,11 +398,27 @@ class Entra {
     await readBody(req.raw, 64 * 1024);
     const presented = bearerToken(req);
     if (!presented || !secretsEqual(presented, this.adoAccessToken)) {
-      throw new HttpError(401, { $id: '1', innerException: null, message: "TF400813: The user '' is not authorized to access this resource.", typeName: 'Microsoft.TeamFoundation.Framework.Server.UnauthorizedRequestException', typeKey: 'UnauthorizedRequestException', errorCode: 0, eventId: 3000 });
+      throw new HttpError(401, {
+        $id: '1',
+        innerException: null,
+        message: "TF400813: The user '' is not authorized to access this resource.",
+        typeName: 'Microsoft.TeamFoundation.Framework.Server.UnauthorizedRequestException',
+        typeKey: 'UnauthorizedRequestException',
+        errorCode: 0,
+        eventId: 3000,
+      });
     }
     const connection = req.url.searchParams.get('serviceConnectionId');
     if (!connection) {
-      throw new HttpError(400, { $id: '1', innerException: null, message: 'The serviceConnectionId query parameter is required.', typeName: 'System.ArgumentException', typeKey: 'ArgumentException', errorCode: 0, eventId: 0 });
+      throw new HttpError(400, {
+        $id: '1',
+        innerException: null,
+        message: 'The serviceConnectionId query parameter is required.',
+        typeName: 'System.ArgumentException',
+        typeKey: 'ArgumentException',
+        errorCode: 0,
+        eventId: 0,
+      });
     }
     sendJson(res, 200, { oidcToken: this.idToken(FEDERATION_AUDIENCES[0], `sc://local/acr-transfer/${connection}`) });
   }
@@ -379,9 +427,17 @@ class Entra {
 /** `GET /metadata/endpoints`: the object form before 2019, the array-of-clouds form since (Azure Stack / custom clouds). */
 function metadataEndpoints(emu: Emulator, req: Request, res: ServerResponse): void {
   const version = req.url.searchParams.get('api-version');
-  if (!version) throw new HttpError(400, { error: { code: 'MissingApiVersionParameter', message: 'The api-version query parameter (?api-version=) is required for all requests.' } });
+  if (!version)
+    throw new HttpError(400, {
+      error: { code: 'MissingApiVersionParameter', message: 'The api-version query parameter (?api-version=) is required for all requests.' },
+    });
   if (!/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(version)) {
-    throw new HttpError(400, { error: { code: 'InvalidApiVersionParameter', message: `The api-version '${version}' is invalid. The supported versions are '2022-09-01,2020-06-01,2019-05-01,2015-01-01'.` } });
+    throw new HttpError(400, {
+      error: {
+        code: 'InvalidApiVersionParameter',
+        message: `The api-version '${version}' is invalid. The supported versions are '2022-09-01,2020-06-01,2019-05-01,2015-01-01'.`,
+      },
+    });
   }
   const base = emu.baseUrl;
   if (version < '2019-01-01') {
@@ -435,7 +491,23 @@ export function registerEntra(router: Router, emu: Emulator): void {
       jwks_uri: `${entra.oidcIssuer}/.well-known/jwks`,
       subject_types_supported: ['public', 'pairwise'],
       response_types_supported: ['id_token'],
-      claims_supported: ['sub', 'aud', 'exp', 'iat', 'iss', 'jti', 'nbf', 'ref', 'repository', 'repository_owner', 'run_id', 'run_attempt', 'event_name', 'ref_type', 'job_workflow_ref'],
+      claims_supported: [
+        'sub',
+        'aud',
+        'exp',
+        'iat',
+        'iss',
+        'jti',
+        'nbf',
+        'ref',
+        'repository',
+        'repository_owner',
+        'run_id',
+        'run_attempt',
+        'event_name',
+        'ref_type',
+        'job_workflow_ref',
+      ],
       id_token_signing_alg_values_supported: ['RS256'],
       scopes_supported: ['openid'],
     }),

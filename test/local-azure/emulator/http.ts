@@ -56,10 +56,19 @@ export class Router {
       pathMatched = true;
       if (route.method !== '*' && route.method !== method) continue;
       const params: Record<string, string> = {};
-      for (const [k, v] of Object.entries(m.groups ?? {})) if (v !== undefined) params[k] = decodeURIComponent(v);
+      for (const [k, v] of Object.entries(m.groups ?? {})) if (v !== undefined) params[k] = safeDecode(v);
       return { route, params };
     }
     return { pathMatched };
+  }
+}
+
+/** A malformed escape (e.g. `%E0`) stays as sent: decodeURIComponent would throw outside any handler and end the process. */
+function safeDecode(v: string): string {
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    return v;
   }
 }
 

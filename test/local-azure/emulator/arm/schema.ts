@@ -91,7 +91,7 @@ const CLOSED_IN_REQUESTS = new Set([
 /**
  * The one documented deviation from the swagger: the service returns identity `type` in camelCase
  * (`systemAssigned`, `userAssigned`) though ResourceIdentityType is a closed PascalCase enum
- * (/work/shared/docs/domain.md part B §3.3, observed in recorded traffic). Responses accept the camelCase spelling of
+ * (shared/docs/domain.md part B §3.3, observed in recorded traffic). Responses accept the camelCase spelling of
  * each value; requests keep the closed PascalCase enum.
  */
 const RESPONSE_ENUM_EXTRAS: Readonly<Record<string, (values: readonly string[]) => string[]>> = {
@@ -188,7 +188,8 @@ class Converter {
           collect(definitionOf(r), r.common, false);
         } else collect(parent, xCommon, false);
       }
-      for (const [k, v] of Object.entries((x['properties'] as Record<string, SwaggerSchema> | undefined) ?? {})) props[k] = own || xCommon === inCommon ? v : rebase(v, xCommon);
+      for (const [k, v] of Object.entries((x['properties'] as Record<string, SwaggerSchema> | undefined) ?? {}))
+        props[k] = own || xCommon === inCommon ? v : rebase(v, xCommon);
       for (const r of (x['required'] as string[] | undefined) ?? []) required.add(r);
     };
     collect(s, inCommon, true);
@@ -262,7 +263,13 @@ function validatorFor(definitionName: string, direction: Direction): ValidateFun
 
 /** JSON pointer → `a.b[0]['/subscriptions/…']`, the way ARM names JSON paths in its messages. */
 export function jsonPath(pointer: string, extra?: string): string {
-  const parts = pointer === '' ? [] : pointer.slice(1).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parts =
+    pointer === ''
+      ? []
+      : pointer
+          .slice(1)
+          .split('/')
+          .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (extra !== undefined) parts.push(extra);
   let out = '';
   for (const p of parts) {
@@ -308,16 +315,15 @@ function isNoise(e: ErrorObject): boolean {
 export function validate(definitionName: string, body: unknown, direction: Direction): SchemaError[] {
   const v = validatorFor(definitionName, direction);
   if (v(body)) return [];
-  const seen = new Set<string>();
-  const out: SchemaError[] = [];
+  // One entry per path: several keywords failing at one place (type and format, say) read better joined.
+  const byPath = new Map<string, string[]>();
   for (const e of (v.errors ?? []).filter((x) => !isNoise(x))) {
     const d = describe(e);
-    const key = `${d.path}\u0000${d.message}`;
-    if (!seen.has(key)) {
-      seen.add(key);
-      out.push(d);
-    }
+    const messages = byPath.get(d.path) ?? [];
+    if (!messages.includes(d.message)) messages.push(d.message);
+    byPath.set(d.path, messages);
   }
+  const out = [...byPath].map(([p, messages]) => ({ path: p, message: messages.join('; ') }));
   return out;
 }
 

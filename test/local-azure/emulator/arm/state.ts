@@ -94,7 +94,11 @@ export async function directoryBytes(dir: string): Promise<number> {
   for (const e of entries) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) total += await directoryBytes(p);
-    else if (e.isFile()) total += await lstat(p).then((s) => s.size, () => 0);
+    else if (e.isFile())
+      total += await lstat(p).then(
+        (s) => s.size,
+        () => 0,
+      );
   }
   return total;
 }
@@ -252,7 +256,10 @@ export class ArmState implements ArmStore {
     do name = `trigger${randomBytes(8).toString('hex')}`;
     while (this.runs.has(this.runKey(reg.name, name)));
     const now = new Date().toISOString();
-    const request = { pipelineResourceId: this.resourceId(reg, collectionOf(pipeline.kind), pipeline.name), source: { type: 'AzureStorageBlob', name: blobName } };
+    const request = {
+      pipelineResourceId: this.resourceId(reg, collectionOf(pipeline.kind), pipeline.name),
+      source: { type: 'AzureStorageBlob', name: blobName },
+    };
     const who = { by: 'Microsoft.ContainerRegistry source trigger', type: 'Application' };
     const resource: Json = {
       id: this.resourceId(reg, 'pipelineRuns', name),
