@@ -78,6 +78,8 @@ export interface PipelineRunResource {
   readonly errorMessage?: string;
   /** Set on runs the source trigger started. */
   readonly triggeredAt?: string;
+  /** The Retry-After the service sent with this response, if any: the poller waits that long before the next GET. */
+  readonly retryAfterMs?: number;
 }
 
 export interface PipelineRunSpec {

@@ -37,6 +37,8 @@ export interface BlobReport {
   readonly copied?: boolean;
   readonly size?: number;
   readonly contentMD5?: string;
+  /** Why the blob is missing, or did not copy or verify. */
+  readonly error?: string;
 }
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';

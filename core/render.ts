@@ -1,0 +1,163 @@
+/**
+ * Pure renderings of a TransferReport, shared by both front-ends: the outputs (JSON strings, by output name)
+ * and the summary Markdown (GitHub job summary, ADO task.uploadsummary).
+ */
+import type { ArtifactReport, RunReport, TransferReport } from './report';
+
+/** imported-artifacts entries: `repo:tag@sha256:…` (a digest reference is already pinned). */
+export function pinned(a: ArtifactReport): string {
+  const digest = a.targetDigest ?? a.sourceDigest;
+  return a.artifact.includes('@') || digest === undefined ? a.artifact : `${a.artifact}@${digest}`;
+}
+
+/** The outputs `runs`, `blobs`, `imported-artifacts` and `failed-artifacts`; the front-end adds `report-path`. */
+export function renderOutputs(report: TransferReport): Record<string, string> {
+  const runs = report.runs.map((r) => ({
+    name: r.name,
+    pipeline: r.pipeline,
+    kind: r.kind,
+    status: r.status,
+    blob: r.blob,
+    artifacts: r.artifacts,
+    startTime: r.startTime ?? null,
+    finishTime: r.finishTime ?? null,
+    error: r.error ?? null,
+  }));
+  return {
+    runs: JSON.stringify(runs),
+    blobs: JSON.stringify(report.blobs.filter((b) => b.error === undefined).map((b) => b.name)),
+    'imported-artifacts': JSON.stringify(report.artifacts.filter((a) => a.result === 'verified' || a.result === 'imported').map(pinned)),
+    'failed-artifacts': JSON.stringify(
+      report.artifacts.filter((a) => a.result === 'failed').map((a) => ({ artifact: a.artifact, reason: a.reason ?? 'unknown reason' })),
+    ),
+  };
+}
+
+/** A table cell: `|` would end the cell, a newline the row, and `<`/`>` would open HTML. */
+export function cell(text: string | number | undefined): string {
+  if (text === undefined || text === '') return '';
+  return String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+}
+
+/** `sha256:0123456789ab` (the first 12 hex digits, as docker shows image ids). */
+export function shortDigest(digest: string | undefined): string {
+  if (digest === undefined) return '';
+  const [algo, hex = ''] = digest.split(':');
+  return `${algo}:${hex.slice(0, 12)}`;
+}
+
+export function duration(startTime: string | undefined, finishTime: string | undefined): string {
+  if (startTime === undefined || finishTime === undefined) return '';
+  const s = Math.round((Date.parse(finishTime) - Date.parse(startTime)) / 1000);
+  if (!Number.isFinite(s) || s < 0) return '';
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h > 0 ? `${h}h ${m}m` : m > 0 ? `${m}m ${s % 60}s` : `${s}s`;
+}
+
+function bytes(n: number, unit: string): string {
+  if (unit.toLowerCase() !== 'bytes') return String(n);
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = 0;
+  while (Math.abs(v) >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
+
+const OUTCOME: Record<TransferReport['outcome'], string> = {
+  succeeded: '✅ succeeded',
+  partial: '⚠️ partial (ContinueOnErrors)',
+  failed: '❌ failed',
+  cancelled: '🛑 cancelled',
+  'timed-out': '⏱️ timed out',
+};
+
+// GitHub caps a step summary at 1 MiB; past this many rows the report file has the rest.
+const MAX_ROWS = 1000;
+
+function table(header: readonly string[], rows: readonly (readonly (string | number | undefined)[])[]): string[] {
+  const shown = rows.slice(0, MAX_ROWS);
+  return [
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...shown.map((r) => `| ${r.map(cell).join(' | ')} |`),
+    ...(rows.length > shown.length ? ['', `…and ${rows.length - shown.length} more rows: see the JSON report (report-path).`] : []),
+  ];
+}
+
+function runOf(a: ArtifactReport): string {
+  return [a.exportRun, a.importRun].filter((r): r is string => r !== undefined).join(', ');
+}
+
+function runRow(r: RunReport): (string | undefined)[] {
+  return [r.name, r.kind, r.status, duration(r.startTime, r.finishTime), r.error];
+}
+
+export function renderSummary(report: TransferReport): string {
+  const count = (pred: (a: ArtifactReport) => boolean): number => report.artifacts.filter(pred).length;
+  const facts = [
+    `${report.artifacts.length} artifacts`,
+    ...(['verified', 'imported', 'exported', 'skipped', 'failed', 'pending', 'planned'] as const)
+      .map((r) => [r, count((a) => a.result === r)] as const)
+      .filter(([, n]) => n > 0)
+      .map(([r, n]) => `${n} ${r}`),
+    `${report.runs.length} runs`,
+    duration(report.startTime, report.finishTime),
+  ].filter(Boolean);
+  const out: string[] = [
+    `## acr-transfer: ${report.operation}${report.dryRun ? ' (dry run: nothing was changed)' : ''}`,
+    '',
+    `**Outcome:** ${OUTCOME[report.outcome]}. ${facts.join(', ')}.`,
+  ];
+  if (report.error !== undefined) out.push('', `**Error:** ${cell(report.error)}`);
+
+  const failedChecks = report.checks.filter((c) => c.status !== 'pass');
+  if (failedChecks.length > 0) {
+    out.push(
+      '',
+      '### Checks',
+      '',
+      ...table(
+        ['check', 'status', 'detail', 'fix'],
+        failedChecks.map((c) => [c.title, c.status, c.detail, c.fix]),
+      ),
+    );
+  }
+  if (report.artifacts.length > 0) {
+    out.push(
+      '',
+      '### Artifacts',
+      '',
+      ...table(
+        ['artifact', 'source digest', 'batch', 'run', 'blob', 'result', 'target digest'],
+        report.artifacts.map((a) => [
+          a.artifact,
+          shortDigest(a.sourceDigest),
+          a.batch,
+          runOf(a),
+          a.blob,
+          a.result === 'failed' && a.reason ? `failed: ${a.reason}` : a.result,
+          shortDigest(a.targetDigest),
+        ]),
+      ),
+    );
+  }
+  if (report.runs.length > 0) out.push('', '### Pipeline runs', '', ...table(['run', 'kind', 'status', 'duration', 'error'], report.runs.map(runRow)));
+  if (report.warnings.length > 0) out.push('', '### Warnings', '', ...report.warnings.map((w) => `- ${cell(w)}`));
+  const usage = report.usage.flatMap((u) => {
+    const names = [...new Set([...(u.before ?? []), ...(u.after ?? [])].map((x) => x.name))];
+    return names.map((name) => {
+      const b = u.before?.find((x) => x.name === name);
+      const a = u.after?.find((x) => x.name === name);
+      const any = b ?? a;
+      const unit = any?.unit ?? '';
+      const show = (x: typeof b): string => (x ? bytes(x.currentValue, unit) : '');
+      return [u.registry, name, show(b), show(a), any && any.limit > 0 ? bytes(any.limit, unit) : ''];
+    });
+  });
+  if (usage.length > 0) out.push('', '### Registry usage', '', ...table(['registry', 'usage', 'before', 'after', 'limit'], usage));
+  return `${out.join('\n')}\n`;
+}

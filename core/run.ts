@@ -1,0 +1,116 @@
+import { errorMessage } from './errors';
+import type { Host } from './host';
+import type { Operation } from './inputs';
+import type { Services } from './ports';
+import type { CheckItem, TransferReport, UsageReport } from './report';
+import { type Clock, realClock } from './retry';
+import type { TransferSettings } from './settings';
+import { interruption, oneLine, type OpContext, type OperationResult, warn } from './transfer/context';
+import { runCopy } from './transfer/copy';
+import { runExport } from './transfer/export';
+import { runImport } from './transfer/import';
+import { defaultPreflight, type Preflight, registriesOf } from './transfer/preflight';
+import { runTransfer } from './transfer/transfer';
+
+export interface RunDeps {
+  /** The checks run first unless `preflight: false`; failing items stop the operation before any change. */
+  readonly preflight?: Preflight;
+  readonly clock?: Clock;
+}
+
+const OPERATIONS: Partial<Record<Operation, (ctx: OpContext) => Promise<OperationResult>>> = {
+  export: runExport,
+  import: runImport,
+  copy: (ctx) => runCopy(ctx, { blobs: ctx.settings.blobs }),
+  transfer: runTransfer,
+};
+
+/** Registry usage (storage, counts), best effort: usage lags and may be unreadable with data-plane-only roles. */
+async function readUsage(ctx: OpContext, when: 'before' | 'after', into: UsageReport[]): Promise<void> {
+  for (const { reg } of registriesOf(ctx.settings)) {
+    try {
+      const values = await ctx.services.arm.listUsages(reg);
+      const i = into.findIndex((u) => u.registry === reg.name);
+      const known = into[i] ?? { registry: reg.name };
+      const next: UsageReport = when === 'before' ? { ...known, before: values } : { ...known, after: values };
+      if (i < 0) into.push(next);
+      else into[i] = next;
+    } catch (e) {
+      ctx.log.debug(`usage of registry '${reg.name}' not read: ${errorMessage(e)}`);
+    }
+  }
+}
+
+function interruptedError(settings: TransferSettings, result: OperationResult, reason: 'cancelled' | 'timeout'): string {
+  const names = (status: string): string[] => result.runs.filter((r) => r.status === status).map((r) => r.name);
+  const running = names('running');
+  const notStarted = result.runs.filter((r) => (r.status === 'timed-out' || r.status === 'cancelled') && r.error?.startsWith('not started')).map((r) => r.name);
+  const unexplained = result.runs.find(
+    (r) => (r.status === 'timed-out' || r.status === 'cancelled') && r.error !== undefined && !r.error.startsWith('not started'),
+  );
+  return [
+    reason === 'timeout' ? `the operation timed out after ${settings.timeoutMinutes} minutes ('timeout-minutes')` : 'the operation was cancelled',
+    ...(running.length > 0 ? [`still running on the service: ${running.join(', ')}`] : []),
+    ...(notStarted.length > 0 ? [`not started: ${notStarted.join(', ')}`] : []),
+    ...(unexplained ? [unexplained.error!] : []),
+    'a re-run with the same inputs resumes',
+  ].join('; ');
+}
+
+/**
+ * Runs one operation and returns its report. Never throws for service or input errors: they end in a report
+ * with outcome 'failed' and a one-line `error` (secrets redacted).
+ */
+export async function runOperation(settings: TransferSettings, host: Host, services: Services, deps: RunDeps = {}): Promise<TransferReport> {
+  const clock = deps.clock ?? host.clock ?? realClock;
+  const start = clock.now();
+  const ctx: OpContext = { settings, services, log: host.logger, clock, signal: host.signal, deadline: start + settings.timeoutMinutes * 60_000, warnings: [] };
+  let checks: CheckItem[] = [];
+  const usage: UsageReport[] = [];
+  let result: OperationResult = { artifacts: [], runs: [], blobs: [], failures: [] };
+  const report = (outcome: TransferReport['outcome'], error?: string): TransferReport => {
+    if (error !== undefined) host.logger.info(`${settings.operation} ${outcome}: ${oneLine(error)}`);
+    return {
+      operation: settings.operation,
+      dryRun: settings.dryRun,
+      outcome,
+      startTime: new Date(start).toISOString(),
+      finishTime: new Date(clock.now()).toISOString(),
+      artifacts: result.artifacts,
+      runs: result.runs,
+      blobs: result.blobs,
+      checks,
+      usage,
+      warnings: ctx.warnings,
+      ...(error !== undefined ? { error: oneLine(error) } : {}),
+    };
+  };
+
+  try {
+    const operation = OPERATIONS[settings.operation];
+    if (!operation) return report('failed', `operation '${settings.operation}' is not implemented yet`);
+    if (settings.preflight) {
+      checks = await host.logger.group('Preflight', () => (deps.preflight ?? defaultPreflight)(settings, services));
+      for (const c of checks) host.logger.info(`${c.status}: ${c.title} (${c.detail})`);
+      for (const c of checks.filter((c) => c.status === 'warn')) warn(ctx, `${c.title}: ${c.detail}${c.fix ? ` (fix: ${c.fix})` : ''}`);
+      const failed = checks.filter((c) => c.status === 'fail');
+      if (failed.length > 0)
+        return report('failed', `preflight failed: ${failed.map((c) => `${c.title}: ${c.detail}${c.fix ? ` (fix: ${c.fix})` : ''}`).join('; ')}`);
+    }
+    await readUsage(ctx, 'before', usage);
+    result = await operation(ctx);
+    if (!settings.dryRun) await readUsage(ctx, 'after', usage);
+  } catch (e) {
+    const why = interruption(e, host.signal);
+    if (why) return report(why.reason === 'timeout' ? 'timed-out' : 'cancelled', interruptedError(settings, result, why.reason));
+    return report('failed', errorMessage(e));
+  }
+
+  if (result.interrupted)
+    return report(result.interrupted.reason === 'timeout' ? 'timed-out' : 'cancelled', interruptedError(settings, result, result.interrupted.reason));
+  const [first, ...more] = result.failures;
+  if (first !== undefined) return report('failed', `${first}${more.length > 0 ? ` (and ${more.length} more)` : ''}`);
+  const anyFailed =
+    result.artifacts.some((a) => a.result === 'failed') || result.runs.some((r) => r.status === 'failed') || result.blobs.some((b) => b.error !== undefined);
+  return report(anyFailed ? 'partial' : 'succeeded');
+}

@@ -1,0 +1,75 @@
+import type { Host } from '../../../core/host';
+import type { Logger, Services } from '../../../core/ports';
+import { parseSettings, type TransferSettings } from '../../../core/settings';
+import { FakeArm } from './arm';
+import { FakeBlobStore } from './blobs';
+import { FakeClock } from './clock';
+import { FakeRegistries, FakeRegistry } from './registry';
+import { FakeSecretStore } from './secrets';
+
+export const SUB = '00000000-0000-0000-0000-000000000001';
+export const SRC_ID = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/srcreg`;
+export const DST_ID = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/dstreg`;
+export const EXPORT_CONTAINER = 'https://srcacct.blob.core.windows.net/transfer';
+export const IMPORT_CONTAINER = 'https://dstacct.blob.core.windows.net/transfer';
+
+export class RecordingLogger implements Logger {
+  readonly infos: string[] = [];
+  readonly warnings: string[] = [];
+  readonly progresses: { percent: number; message: string }[] = [];
+
+  info(message: string): void {
+    this.infos.push(message);
+  }
+  warning(message: string): void {
+    this.warnings.push(message);
+  }
+  debug(): void {}
+  group<T>(_name: string, fn: () => Promise<T>): Promise<T> {
+    return fn();
+  }
+  progress(percent: number, message: string): void {
+    this.progresses.push({ percent, message });
+  }
+}
+
+/** A source and a target registry with their pipelines' containers, all in memory, on virtual time. */
+export function makeWorld() {
+  const clock = new FakeClock();
+  const blobs = new FakeBlobStore(clock);
+  const src = new FakeRegistry('srcreg.azurecr.io');
+  const dst = new FakeRegistry('dstreg.azurecr.io');
+  const arm = new FakeArm(clock, blobs);
+  const settings = (inputs: Record<string, string>): TransferSettings => {
+    const all: Record<string, string> = {
+      'source-registry': SRC_ID,
+      'target-registry': DST_ID,
+      'export-storage-uri': EXPORT_CONTAINER,
+      'export-sas-secret-uri': 'https://srcvault.vault.azure.net/secrets/acrexportsas',
+      'import-storage-uri': IMPORT_CONTAINER,
+      'import-sas-secret-uri': 'https://dstvault.vault.azure.net/secrets/acrimportsas',
+      ...inputs,
+    };
+    return parseSettings({ get: (name) => all[name] });
+  };
+  const s = settings({ operation: 'export', artifacts: 'x' });
+  arm.add(s.source!, src);
+  arm.add(s.target!, dst);
+  const services: Services = {
+    arm,
+    registries: new FakeRegistries(
+      new Map([
+        [src.loginServer, src],
+        [dst.loginServer, dst],
+      ]),
+    ),
+    blobs,
+    secrets: new FakeSecretStore(),
+  };
+  const controller = new AbortController();
+  const logger = new RecordingLogger();
+  const host: Host = { logger, signal: controller.signal, mask: () => undefined, tempDir: '/tmp', clock };
+  return { clock, blobs, src, dst, arm, services, host, logger, controller, settings, source: s.source!, target: s.target! };
+}
+
+export type World = ReturnType<typeof makeWorld>;
