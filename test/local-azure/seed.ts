@@ -7,7 +7,8 @@
  */
 import { execFile } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as tar from 'tar-stream';
@@ -81,8 +82,14 @@ function manifestOf(bytes: Buffer, mediaType: string): ManifestBytes {
   return { bytes, mediaType, digest: sha256Digest(bytes) };
 }
 
-async function buildSingle(seed: string, platform: { os: string; architecture: string }, payloadBytes: number): Promise<{ manifest: ManifestBytes; blobs: Blob[] }> {
-  const files: { name: string; content: Buffer }[] = [{ name: 'app/hello.txt', content: Buffer.from(`hello from ${seed} (${platform.os}/${platform.architecture})\n`) }];
+async function buildSingle(
+  seed: string,
+  platform: { os: string; architecture: string },
+  payloadBytes: number,
+): Promise<{ manifest: ManifestBytes; blobs: Blob[] }> {
+  const files: { name: string; content: Buffer }[] = [
+    { name: 'app/hello.txt', content: Buffer.from(`hello from ${seed} (${platform.os}/${platform.architecture})\n`) },
+  ];
   if (payloadBytes > 0) files.push({ name: 'app/payload.bin', content: pseudoRandom(`${seed}/${platform.architecture}`, payloadBytes) });
   const layerTarBytes = await layerTar(files);
   const layer = gzipSync(layerTarBytes);
@@ -166,7 +173,11 @@ export function run(cmd: string, args: readonly string[]): Promise<Buffer> {
  * Builds and pushes images into the registry at `backendUrl` (http, no auth). `via: 'http'` (default) pushes with
  * the registry client in-process; `via: 'skopeo'` writes an OCI layout and runs `skopeo copy` per image.
  */
-export async function seedImages(backendUrl: string, specs: readonly ImageSpec[], opts: { via?: 'http' | 'skopeo'; tmpDir?: string } = {}): Promise<SeededImage[]> {
+export async function seedImages(
+  backendUrl: string,
+  specs: readonly ImageSpec[],
+  opts: { via?: 'http' | 'skopeo'; tmpDir?: string } = {},
+): Promise<SeededImage[]> {
   const images = await Promise.all(specs.map(buildImage));
   if (opts.via !== 'skopeo') {
     const client = new RegistryClient(backendUrl);
@@ -174,11 +185,24 @@ export async function seedImages(backendUrl: string, specs: readonly ImageSpec[]
     for (const img of images) out.push(await pushImage(client, img));
     return out;
   }
-  const dir = path.join(opts.tmpDir ?? path.join(process.env['TMPDIR'] ?? '/tmp', `seed-${process.pid}-${Date.now()}`), 'layout');
-  await writeOciLayout(dir, images);
-  for (const img of images) {
-    const ref = `${img.spec.repo}:${img.spec.tag}`;
-    await run('skopeo', ['--insecure-policy', 'copy', '--quiet', '--dest-tls-verify=false', `oci:${dir}:${ref}`, `docker://${hostOf(backendUrl)}/${ref}`]);
+  const dir = await mkdtemp(path.join(opts.tmpDir ?? tmpdir(), 'seed-'));
+  try {
+    await writeOciLayout(dir, images);
+    for (const img of images) {
+      const ref = `${img.spec.repo}:${img.spec.tag}`;
+      // --all: a multi-arch index is copied whole (by default skopeo picks one platform and the digest changes).
+      await run('skopeo', [
+        '--insecure-policy',
+        'copy',
+        '--all',
+        '--quiet',
+        '--dest-tls-verify=false',
+        `oci:${dir}:${ref}`,
+        `docker://${hostOf(backendUrl)}/${ref}`,
+      ]);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
   return images.map(seeded);
 }

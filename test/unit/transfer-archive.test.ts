@@ -103,7 +103,9 @@ describe('export archive (OCI layout tar)', () => {
   it('names a missing artifact and a missing child manifest', async () => {
     const multi = await buildImage({ repo: 'demo/multi', tag: 'v2', multiArch: true });
     const src = new FakeSource([multi]);
-    await expect(resolveArtifact(src, parseArtifact('demo/multi:nope')!)).rejects.toThrow(new MissingArtifactError("Artifact 'demo/multi:nope' was not found in the source registry."));
+    await expect(resolveArtifact(src, parseArtifact('demo/multi:nope')!)).rejects.toThrow(
+      new MissingArtifactError("Artifact 'demo/multi:nope' was not found in the source registry."),
+    );
     const broken: ArchiveSource = {
       getManifest: (repo, ref) => (isDigest(ref) ? Promise.resolve(undefined) : src.getManifest(repo, ref)),
       blobStream: (repo, d) => src.blobStream(repo, d),
@@ -156,7 +158,9 @@ describe('export archive (OCI layout tar)', () => {
     const outDir = path.join(dir, 'arm64');
     const copy = spawnSync('skopeo', ['--override-arch', 'arm64', 'copy', '--quiet', `oci-archive:${file}:demo/multi:v2`, `oci:${outDir}:x`]);
     expect(copy.stderr.toString()).toBe('');
-    const copied = JSON.parse(await readFile(path.join(outDir, 'index.json'), 'utf8')) as { manifests: { digest: string; annotations: Record<string, string> }[] };
+    const copied = JSON.parse(await readFile(path.join(outDir, 'index.json'), 'utf8')) as {
+      manifests: { digest: string; annotations: Record<string, string> }[];
+    };
     expect(copied.manifests[0]?.digest).toBe(multi.children[1]!.digest);
     expect(copied.manifests[0]?.annotations[REF_NAME]).toBe('x');
   });

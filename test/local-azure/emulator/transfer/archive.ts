@@ -5,7 +5,7 @@
  * undocumented (domain.md §5); only our own import has to understand this one.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
@@ -124,7 +124,9 @@ function indexEntry(a: ResolvedArtifact): Descriptor {
 
 async function addEntry(pack: tar.Pack, name: string, content: Buffer | { stream: Readable; size: number; digest: string }): Promise<void> {
   if (Buffer.isBuffer(content)) {
-    await new Promise<void>((resolve, reject) => pack.entry({ name, size: content.length, mtime: MTIME, mode: 0o644 }, content, (e) => (e ? reject(e) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      pack.entry({ name, size: content.length, mtime: MTIME, mode: 0o644 }, content, (e) => (e ? reject(e) : resolve())),
+    );
     return;
   }
   const done = new Promise<void>((resolve, reject) => {
@@ -154,7 +156,12 @@ async function addEntry(pack: tar.Pack, name: string, content: Buffer | { stream
  * Writes the artifacts as an OCI layout tar to `file`, streaming blobs from `src` (layers are never held in memory),
  * and returns the tar's SHA-256, MD5 and size. Blobs shared by several artifacts are written once.
  */
-export async function writeArchive(src: ArchiveSource, artifacts: readonly ResolvedArtifact[], file: string, onBytes?: (total: number) => void): Promise<TarSummary> {
+export async function writeArchive(
+  src: ArchiveSource,
+  artifacts: readonly ResolvedArtifact[],
+  file: string,
+  onBytes?: (total: number) => void,
+): Promise<TarSummary> {
   const pack = tar.pack();
   const hasher = new Hasher(onBytes);
   const written = pipeline(pack, hasher, createWriteStream(file));
@@ -163,7 +170,8 @@ export async function writeArchive(src: ArchiveSource, artifacts: readonly Resol
   const step = <T>(p: Promise<T>): Promise<T> => Promise.race([p, failed]);
   try {
     await step(addEntry(pack, 'oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' }))));
-    for (const dir of ['blobs/', 'blobs/sha256/']) await step(new Promise<void>((r, j) => pack.entry({ name: dir, type: 'directory', mode: 0o755, mtime: MTIME }, (e) => (e ? j(e) : r()))));
+    for (const dir of ['blobs/', 'blobs/sha256/'])
+      await step(new Promise<void>((r, j) => pack.entry({ name: dir, type: 'directory', mode: 0o755, mtime: MTIME }, (e) => (e ? j(e) : r()))));
     const seen = new Set<string>();
     const addManifest = async (repo: string, m: ManifestBytes): Promise<void> => {
       for (const b of manifestBlobs(m)) {
@@ -218,11 +226,12 @@ export class ExtractedArchive {
 
   /** Extracts the tar read from `input` into `dir` (which must exist and be empty). */
   static async extract(input: Readable, dir: string, onBytes?: (total: number) => void): Promise<ExtractedArchive> {
+    await mkdir(path.join(dir, 'blobs', 'sha256'), { recursive: true });
     const hasher = new Hasher(onBytes);
     const extract = tar.extract();
+    // Iterate right after piping: entries that arrive before the iterator exists would be lost.
     const fed = pipeline(input, hasher, extract);
     let indexJson: Buffer | undefined;
-    await mkdir(path.join(dir, 'blobs', 'sha256'), { recursive: true });
     try {
       for await (const entry of extract) {
         const name = entry.header.name.replace(/^\.\//, '');
@@ -254,6 +263,7 @@ export class ExtractedArchive {
   }
 
   openBlob(digest: string): Readable {
+    if (!existsSync(this.blobPath(digest))) throw new Error(`blob ${digest} is missing from the archive`);
     return createReadStream(this.blobPath(digest));
   }
 }

@@ -1,0 +1,156 @@
+/**
+ * How the transfer service reaches the pipeline's blob container: with the SAS token from Key Vault (SasToken mode,
+ * domain.md §4), or, in ManagedIdentity mode, as the identity would (here: the account key, i.e. RBAC assumed granted).
+ * Azurite enforces SAS tokens (local-azure.md §1), so its 403s are turned into messages that name the fix.
+ */
+import {
+  AnonymousCredential,
+  BlobClient,
+  BlockBlobClient,
+  ContainerClient,
+  RestError,
+  StorageSharedKeyCredential,
+  type StoragePipelineOptions,
+} from '@azure/storage-blob';
+import type { Emulator, Json } from '../context';
+
+export type TransferKind = 'export' | 'import';
+export type SasPermission = 'add' | 'read' | 'write' | 'list' | 'delete';
+const PERMISSION_LETTER: Readonly<Record<SasPermission, string>> = { add: 'a', read: 'r', write: 'w', list: 'l', delete: 'd' };
+
+/** A run problem the user can act on; its message becomes pipelineRunErrorMessage. */
+export class RunError extends Error {}
+
+/** The storage part of a pipeline: `properties.target` (export) or `properties.source` (import). */
+export interface PipelineStorage {
+  readonly kind: TransferKind;
+  /** Container URL, without a trailing slash. */
+  readonly containerUri: string;
+  readonly keyVaultUri?: string;
+  readonly storageAccessMode: 'SasToken' | 'ManagedIdentity';
+}
+
+export function pipelineStorage(kind: TransferKind, resource: Json): PipelineStorage {
+  const props = (resource['properties'] ?? {}) as Json;
+  const s = (props[kind === 'export' ? 'target' : 'source'] ?? {}) as Json;
+  const uri = typeof s['uri'] === 'string' ? s['uri'].replace(/\/+$/, '') : '';
+  if (!uri) throw new RunError(`The ${kind} pipeline has no storage container URI (properties.${kind === 'export' ? 'target' : 'source'}.uri).`);
+  const mode = typeof s['storageAccessMode'] === 'string' && s['storageAccessMode'].toLowerCase() === 'managedidentity' ? 'ManagedIdentity' : 'SasToken';
+  return {
+    kind,
+    containerUri: uri,
+    storageAccessMode: mode,
+    ...(typeof s['keyVaultUri'] === 'string' && s['keyVaultUri'] ? { keyVaultUri: s['keyVaultUri'] } : {}),
+  };
+}
+
+/** What the run reports as response.source / response.target. */
+export function storageResponse(st: PipelineStorage, blobName: string): Json {
+  return {
+    type: 'AzureStorageBlob',
+    uri: `${st.containerUri}/${blobName}`,
+    ...(st.keyVaultUri ? { keyVaultUri: st.keyVaultUri } : {}),
+    storageAccessMode: st.storageAccessMode,
+  };
+}
+
+interface Sas {
+  readonly token: string;
+  readonly params: URLSearchParams;
+}
+
+/** Credentials for one container, and the knowledge needed to explain a refusal. */
+export class ContainerAccess {
+  private constructor(
+    readonly storage: PipelineStorage,
+    private readonly sas: Sas | undefined,
+    private readonly keyCredential: StorageSharedKeyCredential | undefined,
+  ) {}
+
+  /** Reads the SAS from Key Vault (SasToken mode) or finds the account key (ManagedIdentity mode). */
+  static open(emu: Emulator, storage: PipelineStorage): ContainerAccess {
+    if (storage.storageAccessMode === 'ManagedIdentity') {
+      const account = [emu.config.storage.source, emu.config.storage.target].find((s) => storage.containerUri.startsWith(s.blobEndpoint.replace(/\/+$/, '')));
+      if (!account) throw new RunError(`The storage container '${storage.containerUri}' is not in a storage account the local Azure knows.`);
+      return new ContainerAccess(storage, undefined, new StorageSharedKeyCredential(account.account, account.key));
+    }
+    if (!storage.keyVaultUri) throw new RunError(`The ${storage.kind} pipeline uses SasToken access but names no Key Vault secret (keyVaultUri).`);
+    const secret = emu.secrets.readSecret(storage.keyVaultUri);
+    if (!secret.ok)
+      throw new RunError(
+        `Could not read the SAS token from Key Vault secret '${storage.keyVaultUri}': Key Vault answered ${secret.status} ${secret.code}: ${secret.message}`,
+      );
+    // Docs store it with a leading '?'; the CLI's own test stored it without (domain.md §4): accept both.
+    const token = secret.value.trim().replace(/^\?/, '');
+    return new ContainerAccess(storage, { token, params: new URLSearchParams(token) }, undefined);
+  }
+
+  private url(blobName?: string): string {
+    const path = blobName === undefined ? '' : `/${blobName.split('/').map(encodeURIComponent).join('/')}`;
+    return `${this.storage.containerUri}${path}${this.sas ? `?${this.sas.token}` : ''}`;
+  }
+
+  private options(): StoragePipelineOptions {
+    return { retryOptions: { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 2000 } };
+  }
+
+  // Only the SAS in the URL authorises SasToken access: the SDK's AnonymousCredential adds nothing.
+  private credential(): StorageSharedKeyCredential | AnonymousCredential {
+    return this.keyCredential ?? new AnonymousCredential();
+  }
+
+  blockBlob(blobName: string): BlockBlobClient {
+    return new BlockBlobClient(this.url(blobName), this.credential(), this.options());
+  }
+
+  blob(blobName: string): BlobClient {
+    return new BlobClient(this.url(blobName), this.credential(), this.options());
+  }
+
+  container(): ContainerClient {
+    return new ContainerClient(this.url(), this.credential(), this.options());
+  }
+
+  /**
+   * Turns a storage failure into a RunError: a 403 names the expired SAS or the permission it lacks; a 404 names the
+   * missing container or blob. `needed` is the permission the failed operation needs.
+   */
+  explain(e: unknown, what: string, needed: SasPermission, blobName?: string): RunError {
+    if (!(e instanceof RestError)) return new RunError(`${what} failed: ${(e as Error).message}`);
+    const code = e.code ?? '';
+    if (e.statusCode === 404 && code === 'ContainerNotFound') return new RunError(`The storage container '${this.storage.containerUri}' does not exist.`);
+    if (e.statusCode === 404 && blobName !== undefined)
+      return new RunError(`The blob '${blobName}' does not exist in the storage container '${this.storage.containerUri}'.`);
+    if (e.statusCode === 403) return new RunError(this.explainForbidden(what, needed, code));
+    return new RunError(`${what} failed: storage answered ${e.statusCode ?? 'no status'} ${code}: ${firstLine(e.message)}`);
+  }
+
+  private explainForbidden(what: string, needed: SasPermission, code: string): string {
+    const kind = this.storage.kind;
+    if (!this.sas)
+      return `${what} was refused by storage (403 ${code}): the ${kind} pipeline's managed identity needs the Storage Blob Data Contributor role on the storage account.`;
+    const token = `The ${kind} SAS token in secret '${this.storage.keyVaultUri ?? ''}'`;
+    const p = this.sas.params;
+    const se = p.get('se');
+    if (se && Date.parse(se) <= Date.now()) return `${token} expired at ${se}; store a new SAS token in the secret.`;
+    const st = p.get('st');
+    if (st && Date.parse(st) > Date.now()) return `${token} is not valid before ${st}.`;
+    const sp = p.get('sp') ?? '';
+    if (!sp.includes(PERMISSION_LETTER[needed])) return `${token} does not allow ${needed} (sp=${sp}); ${requiredPermissions(kind)}`;
+    return `${what} was refused by storage (403 ${code}) with ${token.charAt(0).toLowerCase()}${token.slice(1)}: check that it is a SAS for this container signed with the account's current key, and that it allows https (spr=https).`;
+  }
+}
+
+function requiredPermissions(kind: TransferKind): string {
+  return kind === 'export'
+    ? 'export SAS tokens need add, list, read and write (sp=alrw).'
+    : 'import SAS tokens need read and list (sp=lr), and delete for DeleteSourceBlobOnSuccess (sp=dlr).';
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? text;
+}
+
+export function restCode(e: unknown): { status: number | undefined; code: string | undefined } {
+  return e instanceof RestError ? { status: e.statusCode, code: e.code } : { status: undefined, code: undefined };
+}
