@@ -129,6 +129,7 @@ async function up(): Promise<void> {
   } catch (e) {
     await stopProcesses(dir);
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(path.join(dir, 'runtime.json'), { force: true });
     throw e;
   }
 
@@ -155,7 +156,8 @@ async function up(): Promise<void> {
     execFileSync(process.execPath, ['--import', 'tsx', __filename, 'init-storage', JSON.stringify(storage)], { env: baseEnv, stdio: 'inherit' });
   } catch (e) {
     await stopProcesses(dir);
-    throw new Error(`creating the storage containers failed: ${(e as Error).message}`);
+    rmSync(dataDir, { recursive: true, force: true });
+    throw new Error(`creating the storage containers failed: ${(e as Error).message}`, { cause: e });
   }
   writeFileSync(path.join(dir, 'env.json'), JSON.stringify(env, null, 2), { mode: 0o600 });
   const seconds = ((Date.now() - started) / 1000).toFixed(2);

@@ -1,0 +1,146 @@
+/**
+ * The TokenCredential for AuthSettings: OIDC (GitHub federated token), an azure/login CLI session, a service
+ * principal (secret or certificate), or a managed identity; `auto` takes the first whose inputs or environment are
+ * present and says which. Every token the credential hands out goes through host.mask first.
+ */
+import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
+import type { HttpClient } from '@azure/core-rest-pipeline';
+import { AzureCliCredential, ClientAssertionCredential, ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential } from '@azure/identity';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { ConfigError, errorMessage } from '../errors';
+import type { Host } from '../host';
+import type { AuthSettings, AuthType } from '../settings';
+import type { CloudEndpoints } from './cloud';
+
+export type CredentialKind = Exclude<AuthType, 'auto'> | 'host';
+
+export interface CredentialChoice {
+  readonly credential: TokenCredential;
+  readonly kind: CredentialKind;
+  /** One line for the log: which credential and why. */
+  readonly reason: string;
+}
+
+/** What auto-selection looks at besides the settings; injectable for tests. */
+export interface AuthEnvironment {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Whether an executable is on PATH. */
+  readonly onPath: (command: string) => boolean;
+}
+
+export const processAuthEnvironment: AuthEnvironment = {
+  env: process.env,
+  onPath: (command) => {
+    const exts = process.platform === 'win32' ? ['.cmd', '.exe', ''] : [''];
+    return (process.env['PATH'] ?? '')
+      .split(path.delimiter)
+      .filter(Boolean)
+      .some((dir) => exts.some((ext) => existsSync(path.join(dir, command + ext))));
+  },
+};
+
+/** Decides the auth type for `auto`, in the documented order (interface.md, ecosystem.md §1.11). */
+export function chooseAuthType(auth: AuthSettings, host: Pick<Host, 'getIdToken'>, e: AuthEnvironment): { type: Exclude<AuthType, 'auto'>; reason: string } {
+  if (auth.type !== 'auto') return { type: auth.type, reason: `auth-type ${auth.type}` };
+  const app = auth.clientId !== undefined && auth.tenantId !== undefined;
+  if (app && e.env['ACTIONS_ID_TOKEN_REQUEST_URL'] && host.getIdToken)
+    return { type: 'oidc', reason: 'auto: client-id and tenant-id given and the workflow can issue OIDC tokens' };
+  if (app && (auth.clientSecret !== undefined || auth.clientCertificate !== undefined)) {
+    return { type: 'service-principal', reason: `auto: client-id, tenant-id and a client ${auth.clientSecret !== undefined ? 'secret' : 'certificate'} given` };
+  }
+  if (e.onPath('az')) return { type: 'azure-cli', reason: 'auto: the Azure CLI is on PATH (reusing its azure/login session)' };
+  return {
+    type: 'managed-identity',
+    reason: `auto: nothing else present, using the machine's managed identity${auth.clientId ? ` (client id ${auth.clientId})` : ''}`,
+  };
+}
+
+/** Wraps a credential so that every access token is registered with the host's log masking before anyone sees it. */
+export class MaskingCredential implements TokenCredential {
+  constructor(
+    private readonly inner: TokenCredential,
+    private readonly mask: (secret: string) => void,
+  ) {}
+
+  async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
+    const token = await this.inner.getToken(scopes, options);
+    if (token?.token) this.mask(token.token);
+    return token;
+  }
+}
+
+/** Builds the credential; the host's own credential (ADO service connection) wins when present. */
+export function createCredential(
+  auth: AuthSettings,
+  cloud: CloudEndpoints,
+  host: Pick<Host, 'getIdToken' | 'mask' | 'credential'>,
+  e: AuthEnvironment = processAuthEnvironment,
+  /** Transport for the token requests (tests: a fake). */
+  httpClient?: HttpClient,
+): CredentialChoice {
+  if (host.credential)
+    return {
+      credential: new MaskingCredential(host.credential.credential, (s) => host.mask(s)),
+      kind: 'host',
+      reason: "the pipeline's Azure service connection",
+    };
+  const { type, reason } = chooseAuthType(auth, host, e);
+  const common = { authorityHost: cloud.authorityHost, disableInstanceDiscovery: cloud.disableInstanceDiscovery, ...(httpClient ? { httpClient } : {}) };
+  const tenant = (): string => {
+    const t = cloud.tenantOverride ?? auth.tenantId;
+    if (t === undefined) throw new ConfigError(`Input 'tenant-id' is required when 'auth-type' is ${type}`);
+    return t;
+  };
+  const client = (): string => {
+    if (auth.clientId === undefined) throw new ConfigError(`Input 'client-id' is required when 'auth-type' is ${type}`);
+    return auth.clientId;
+  };
+  let credential: TokenCredential;
+  switch (type) {
+    case 'oidc': {
+      const getIdToken = host.getIdToken;
+      if (!getIdToken)
+        throw new ConfigError("auth-type 'oidc' needs a workflow OIDC token: add `permissions: id-token: write` to the job (GitHub Actions only)");
+      const audience = auth.audience === 'api://AzureADTokenExchange' ? cloud.oidcAudience : auth.audience;
+      // Called on every token request, so each one gets a fresh assertion: GitHub's lasts ~10 minutes, a transfer longer
+      // (the az CLI session cannot do this: AADSTS700024, Azure/login#180).
+      credential = new ClientAssertionCredential(
+        tenant(),
+        client(),
+        async () => {
+          try {
+            const assertion = await getIdToken(audience);
+            host.mask(assertion);
+            return assertion;
+          } catch (err) {
+            throw new ConfigError(
+              `could not get a GitHub OIDC token for audience '${audience}': ${errorMessage(err)}. The job needs \`permissions: id-token: write\``,
+            );
+          }
+        },
+        common,
+      );
+      break;
+    }
+    case 'service-principal':
+      if (auth.clientSecret !== undefined) credential = new ClientSecretCredential(tenant(), client(), auth.clientSecret, common);
+      else if (auth.clientCertificate !== undefined) {
+        const cert = auth.clientCertificate;
+        credential = cert.startsWith('@file:')
+          ? new ClientCertificateCredential(tenant(), client(), { certificatePath: cert.slice('@file:'.length) }, common)
+          : new ClientCertificateCredential(tenant(), client(), { certificate: cert }, common);
+      } else throw new ConfigError("Input 'client-secret' (or 'client-certificate', or 'creds') is required when 'auth-type' is service-principal");
+      break;
+    case 'azure-cli':
+      credential = new AzureCliCredential({ ...(auth.tenantId !== undefined ? { tenantId: auth.tenantId } : {}), processTimeoutInMs: 60_000 });
+      break;
+    case 'managed-identity':
+      credential = new ManagedIdentityCredential({
+        ...(auth.clientId !== undefined ? { clientId: auth.clientId } : {}),
+        ...(httpClient ? { httpClient } : {}),
+      });
+      break;
+  }
+  return { credential: new MaskingCredential(credential, (s) => host.mask(s)), kind: type, reason };
+}

@@ -1,0 +1,85 @@
+/**
+ * What counts as transient for the Azure clients here, and how long the service asked us to wait. The retrying
+ * itself is core/retry.ts; the SDK pipelines' own retry policies are switched off (maxRetries 0 / maxTries 1) so
+ * that there is exactly one retry layer.
+ */
+import type { HttpHeaders } from '@azure/core-rest-pipeline';
+
+/** A response worth another try (408, 429, 5xx): thrown inside retry() and turned into a typed error after the last attempt. */
+export class TransientHttpError extends Error {
+  override readonly name = 'TransientHttpError';
+  constructor(
+    readonly status: number,
+    readonly afterMs?: number,
+    readonly code = '',
+    readonly serviceMessage = '',
+    readonly correlationId?: string,
+  ) {
+    super(`HTTP ${status}${code ? ` ${code}` : ''}${serviceMessage ? `: ${serviceMessage}` : ''}`);
+  }
+}
+
+/** Statuses the Azure SDKs retry too (core-rest-pipeline exponential + throttling strategies); 501/505 are permanent. */
+export function isTransientStatus(status: number): boolean {
+  return status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505);
+}
+
+const CONNECTION_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'REQUEST_SEND_ERROR',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** A transport failure (reset, refused, time-out) rather than an answer from the service. */
+export function isConnectionError(e: unknown): boolean {
+  if (!e || typeof e !== 'object') return false;
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
+  const message = (e as { message?: unknown }).message;
+  return typeof message === 'string' && /socket hang up|ECONNRESET|ECONNREFUSED|ETIMEDOUT/.test(message);
+}
+
+/** The retry() verdict for the errors the Azure clients here throw. */
+export function isRetryableError(e: unknown): { retry: boolean; afterMs?: number } {
+  if (e instanceof TransientHttpError) return e.afterMs !== undefined ? { retry: true, afterMs: e.afterMs } : { retry: true };
+  if (isAbort(e)) return { retry: false };
+  return { retry: isConnectionError(e) };
+}
+
+export function isAbort(e: unknown): boolean {
+  return !!e && typeof e === 'object' && ((e as { name?: unknown }).name === 'AbortError' || (e as { name?: unknown }).name === 'CancelledError');
+}
+
+/**
+ * The wait the service asked for: `retry-after-ms` / `x-ms-retry-after-ms` (milliseconds) or `Retry-After`
+ * (seconds, or an HTTP date), https://learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling.
+ */
+export function retryAfterMs(headers: Pick<HttpHeaders, 'get'>, now: number): number | undefined {
+  for (const name of ['retry-after-ms', 'x-ms-retry-after-ms']) {
+    const v = headers.get(name);
+    if (v !== undefined && /^\d+(\.\d+)?$/.test(v.trim())) return Math.round(Number(v));
+  }
+  const v = headers.get('retry-after')?.trim();
+  if (!v) return undefined;
+  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** Bounded attempts and backoff shared by the HTTP clients (the first attempt included). */
+export interface HttpRetryPolicy {
+  readonly attempts: number;
+  readonly minDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+export const DEFAULT_HTTP_RETRY: HttpRetryPolicy = { attempts: 6, minDelayMs: 1000, maxDelayMs: 60_000 };
