@@ -11,6 +11,9 @@ export NODE_OPTIONS="${NODE_OPTIONS:-} --require $PWD/test/egress-guard.cjs"
 
 echo "== typecheck"; npx tsc --noEmit -p .
 echo "== lint"; npx eslint . && npx prettier --check . >/dev/null
+echo "== dist"; bash test/check-dist.sh
+# check-dist proved dist/ equal to a fresh build: the end-to-end tests run the committed bundle itself.
+export ACTION_BUNDLE=dist
 
 trap 'node --import tsx test/local-azure/cli.ts down || true' EXIT
 node --import tsx test/local-azure/cli.ts up

@@ -77,12 +77,18 @@ export async function getIDToken(audience?: string): Promise<string> {
 }
 
 let pending = '';
-export const summary = {
-  addRaw(text: string, addEOL = false): typeof summary {
+
+interface FakeSummary {
+  addRaw(text: string, addEOL?: boolean): FakeSummary;
+  write(): Promise<FakeSummary>;
+}
+
+export const summary: FakeSummary = {
+  addRaw(text, addEOL = false) {
     pending += text + (addEOL ? '\n' : '');
     return summary;
   },
-  async write(): Promise<typeof summary> {
+  async write() {
     record('summary.write', pending);
     fake.summaryText += pending;
     pending = '';

@@ -1,0 +1,243 @@
+/**
+ * Writes ado-task/task.json, and the inputs tables of README-section.md and overview.md, from core/inputs.ts (INPUTS,
+ * OUTPUTS), so the task's inputs never drift from the one table of names, defaults and descriptions. Run by
+ * `npm run build:ado`; test/unit/ado-task-json.test.ts fails when the committed files differ from what this renders.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { camelCase, type InputSpec, type Operation, OPERATIONS, OUTPUTS } from '../core/inputs';
+import { EXPORT_OPTIONS, IMPORT_OPTIONS } from '../core/settings';
+import { ADO_INPUTS, adoText, SERVICE_CONNECTION_INPUT } from './names';
+
+export const TASK_JSON_PATH = path.join(__dirname, 'task.json');
+
+/** Never change: a new id makes a new task, and pipelines that use `AcrTransfer@1` lose it. */
+export const TASK_ID = '9ddf7062-846f-405b-8f0d-f6c8f5f4d759';
+export const TASK_NAME = 'AcrTransfer';
+/** Agents cache task code by version: bump Patch (or more) on every upload (ecosystem.md §3.1). */
+export const TASK_VERSION = { Major: 1, Minor: 0, Patch: 0 } as const;
+/** The folder the extension ships the task in (vss-extension.json contributions[].properties.name). */
+export const TASK_FOLDER = `${TASK_NAME}V${TASK_VERSION.Major}`;
+export const TASK_TARGET = 'dist/index.js';
+/** Node20_1 came with agent 3.232.1; agents that also know Node24 (3.250+) prefer it, older ones fall back to Node20_1. */
+export const MINIMUM_AGENT_VERSION = '3.232.1';
+
+type GroupName = 'registries' | 'pipelines' | 'run' | 'advanced';
+const GROUPS: ReadonlyArray<{ name: GroupName; displayName: string; isExpanded: boolean; visibleRule?: string }> = [
+  { name: 'registries', displayName: 'Registries', isExpanded: true, visibleRule: 'operation != copy' },
+  { name: 'pipelines', displayName: 'Transfer pipelines and storage', isExpanded: true },
+  { name: 'run', displayName: 'Run', isExpanded: true },
+  { name: 'advanced', displayName: 'Advanced', isExpanded: false },
+];
+
+/** Tuning knobs with good defaults go to the collapsed Advanced group; the rest follow their table group. */
+const ADVANCED = new Set(['api-version', 'max-artifacts-per-run', 'max-parallel-runs', 'timeout-minutes', 'preflight', 'pipeline-identity']);
+
+/** Which operations use an input (interface.md); the task shows an input only for those. Absent: every operation. */
+const USED_BY: Readonly<Record<string, readonly Operation[]>> = {
+  'source-registry': ['export', 'transfer', 'setup', 'check', 'cleanup'],
+  'source-resource-group': ['export', 'transfer', 'setup', 'check', 'cleanup'],
+  'target-registry': ['import', 'transfer', 'setup', 'check', 'cleanup'],
+  'target-resource-group': ['import', 'transfer', 'setup', 'check', 'cleanup'],
+  'export-pipeline': ['export', 'transfer', 'setup', 'check', 'cleanup'],
+  'export-storage-uri': ['export', 'copy', 'transfer', 'setup', 'check', 'cleanup'],
+  'export-sas-secret-uri': ['export', 'copy', 'transfer', 'setup', 'check', 'cleanup'],
+  'export-options': ['export', 'transfer', 'setup', 'check'],
+  'import-pipeline': ['import', 'transfer', 'setup', 'check', 'cleanup'],
+  'import-storage-uri': ['import', 'copy', 'transfer', 'setup', 'check', 'cleanup'],
+  'import-sas-secret-uri': ['import', 'copy', 'transfer', 'setup', 'check', 'cleanup'],
+  'import-options': ['import', 'transfer', 'setup', 'check'],
+  'source-trigger': ['import', 'transfer', 'setup', 'check'],
+  'pipeline-identity': ['export', 'import', 'transfer', 'setup', 'check'],
+  'api-version': ['export', 'import', 'transfer', 'setup', 'check', 'cleanup'],
+  artifacts: ['export', 'transfer', 'check'],
+  'blob-name': ['export', 'transfer'],
+  blobs: ['import', 'copy'],
+  'max-artifacts-per-run': ['export', 'transfer'],
+  'max-parallel-runs': ['export', 'import', 'copy', 'transfer'],
+  'skip-existing': ['export', 'transfer'],
+  verify: ['import', 'copy', 'transfer'],
+  preflight: ['export', 'import', 'copy', 'transfer'],
+  'sas-expiry-days': ['setup'],
+  'grant-access': ['setup'],
+  'older-than-days': ['cleanup'],
+  'failed-only': ['cleanup'],
+  'delete-blobs': ['cleanup'],
+  'delete-pipelines': ['cleanup'],
+  'purge-untagged': ['cleanup'],
+};
+
+const PICK_LISTS: Readonly<Record<string, { options: readonly string[]; multi?: boolean }>> = {
+  operation: { options: OPERATIONS },
+  'export-options': { options: EXPORT_OPTIONS, multi: true },
+  'import-options': { options: IMPORT_OPTIONS, multi: true },
+  'source-trigger': { options: ['disabled', 'enabled'] },
+  'storage-access-mode': { options: ['sas-token', 'managed-identity'] },
+};
+
+const MULTI_LINE = new Set(['artifacts', 'blobs']);
+
+/** What the task says beyond the shared description (the service connection supplies what GitHub asks for). */
+const ADO_HELP: Readonly<Record<string, string>> = {
+  'subscription-id': " Default: the service connection's subscription.",
+};
+
+const WORDS: Readonly<Record<string, string>> = { api: 'API', sas: 'SAS', uri: 'URI', id: 'ID' };
+
+/** `export-sas-secret-uri` → `Export SAS secret URI`. */
+export function label(name: string): string {
+  const words = name.split('-').map((w) => WORDS[w] ?? w);
+  const first = words[0] ?? '';
+  return [first.charAt(0).toUpperCase() + first.slice(1), ...words.slice(1)].join(' ');
+}
+
+function visibleRule(name: string): string | undefined {
+  const ops = USED_BY[name];
+  if (ops === undefined || ops.length === OPERATIONS.length) return undefined;
+  return ops.map((o) => `operation = ${o}`).join(' || ');
+}
+
+function groupOf(input: InputSpec): GroupName | undefined {
+  if (input.name === 'operation') return undefined;
+  if (ADVANCED.has(input.name)) return 'advanced';
+  if (input.group === 'registries' || input.group === 'pipelines') return input.group;
+  return 'run';
+}
+
+type Json = string | number | boolean | null | readonly Json[] | { readonly [k: string]: Json | undefined };
+
+function taskInput(input: InputSpec): Json {
+  const name = camelCase(input.name);
+  const isBool = input.default === 'true' || input.default === 'false';
+  const pick = PICK_LISTS[input.name];
+  const type = isBool ? 'boolean' : pick ? 'pickList' : MULTI_LINE.has(input.name) ? 'multiLine' : 'string';
+  const group = groupOf(input);
+  const rule = visibleRule(input.name);
+  return {
+    name,
+    type,
+    label: label(input.name),
+    ...(input.default !== undefined ? { defaultValue: input.default } : {}),
+    required: input.name === 'operation',
+    ...(group ? { groupName: group } : {}),
+    ...(rule ? { visibleRule: rule } : {}),
+    helpMarkDown: adoText(input.description) + (ADO_HELP[input.name] ?? ''),
+    ...(pick ? { options: Object.fromEntries(pick.options.map((o) => [o, o])) } : {}),
+    ...(pick?.multi ? { properties: { EditableOptions: 'True', MultiSelectFlatList: 'True' } } : {}),
+    ...(type === 'multiLine' ? { properties: { resizable: 'true', rows: '4' } } : {}),
+  };
+}
+
+export function taskJson(): Json {
+  return {
+    $schema: 'https://raw.githubusercontent.com/Microsoft/azure-pipelines-task-lib/master/tasks.schema.json',
+    id: TASK_ID,
+    name: TASK_NAME,
+    friendlyName: 'ACR transfer',
+    description:
+      'Move container images between Azure Container Registries with ACR transfer pipelines: export, copy, import and verify, across clouds and air gaps.',
+    helpUrl: 'https://learn.microsoft.com/azure/container-registry/container-registry-transfer-images',
+    helpMarkDown:
+      'Runs ACR transfer pipelines with an Azure Resource Manager service connection (service principal, managed identity or workload identity federation). ' +
+      'Operations: export, import, copy, transfer, setup, check, cleanup. See the extension overview for pipeline examples.',
+    category: 'Deploy',
+    runsOn: ['Agent', 'DeploymentGroup'],
+    author: 'acr-transfer',
+    version: { ...TASK_VERSION },
+    minimumAgentVersion: MINIMUM_AGENT_VERSION,
+    instanceNameFormat: 'ACR transfer: $(operation)',
+    showEnvironmentVariables: true,
+    groups: GROUPS.map((g) => ({ ...g })),
+    inputs: [
+      {
+        name: SERVICE_CONNECTION_INPUT,
+        type: 'connectedService:AzureRM',
+        label: 'Azure Resource Manager connection',
+        required: true,
+        helpMarkDown:
+          'The Azure Resource Manager service connection to authenticate with: service principal (secret or certificate), managed identity, or workload identity federation. ' +
+          'Its cloud (environment, authority, ARM URL) is used for every call.',
+      },
+      ...ADO_INPUTS.map(taskInput),
+    ],
+    outputVariables: OUTPUTS.map((o) => ({ name: camelCase(o.name), description: o.description })),
+    execution: {
+      Node20_1: { target: TASK_TARGET, argumentFormat: '' },
+      Node24: { target: TASK_TARGET, argumentFormat: '' },
+    },
+  };
+}
+
+/** JSON the way Prettier prints it (objects expanded, short arrays of scalars on one line), so `prettier --check` agrees. */
+export function formatJson(value: Json, indent = '', width = 160): string {
+  const inner = `${indent}  `;
+  if (Array.isArray(value)) {
+    const items = value as readonly Json[];
+    if (items.length === 0) return '[]';
+    if (items.every((v) => v === null || typeof v !== 'object')) {
+      const flat = `[${items.map((v) => JSON.stringify(v)).join(', ')}]`;
+      if (indent.length + flat.length + 40 <= width) return flat;
+    }
+    return `[\n${items.map((v) => inner + formatJson(v, inner, width)).join(',\n')}\n${indent}]`;
+  }
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, Json | undefined>).filter((e): e is [string, Json] => e[1] !== undefined);
+    if (entries.length === 0) return '{}';
+    return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${formatJson(v, inner, width)}`).join(',\n')}\n${indent}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function renderTaskJson(): string {
+  return `${formatJson(taskJson())}\n`;
+}
+
+/** The documents that carry the inputs table (README section for the lead to merge, and the Marketplace overview). */
+export const TABLE_DOCS = [path.join(__dirname, 'README-section.md'), path.join(__dirname, 'overview.md')];
+const TABLE_START = '<!-- ado-inputs:start -->';
+const TABLE_END = '<!-- ado-inputs:end -->';
+
+/** One row per task input: name, default, the operations that show it, and what it means (Markdown: `|` and `*` escaped). */
+export function inputsTableRows(): string[][] {
+  const rows = [['`azureSubscription`', '', 'all', 'The Azure Resource Manager service connection (required).']];
+  for (const i of ADO_INPUTS) {
+    const ops = USED_BY[i.name];
+    const shown = ops === undefined || ops.length === OPERATIONS.length ? 'all' : ops.join(', ');
+    rows.push([
+      `\`${camelCase(i.name)}\``,
+      i.default !== undefined ? `\`${i.default}\`` : '',
+      shown,
+      (adoText(i.description) + (ADO_HELP[i.name] ?? '')).replace(/([|*])/g, '\\$1'),
+    ]);
+  }
+  return rows;
+}
+
+export function renderInputsTable(): string {
+  const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
+  return [line(['input', 'default', 'operations', 'meaning']), line(['---', '---', '---', '---']), ...inputsTableRows().map(line)].join('\n');
+}
+
+/** Replaces the table between the markers of a document. */
+export function withInputsTable(doc: string): string {
+  const start = doc.indexOf(TABLE_START);
+  const end = doc.indexOf(TABLE_END);
+  if (start < 0 || end < start) throw new Error(`the document has no ${TABLE_START} … ${TABLE_END} markers`);
+  return `${doc.slice(0, start + TABLE_START.length)}\n\n${renderInputsTable()}\n\n${doc.slice(end)}`;
+}
+
+/** Writes task.json and the inputs tables (then lets Prettier lay the tables out, so `prettier --check` agrees). */
+export function generate(): void {
+  writeFileSync(TASK_JSON_PATH, renderTaskJson());
+  for (const doc of TABLE_DOCS) writeFileSync(doc, withInputsTable(readFileSync(doc, 'utf8')));
+  const r = spawnSync(process.execPath, [require.resolve('prettier/bin/prettier.cjs'), '--write', '--log-level', 'warn', ...TABLE_DOCS], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`prettier failed: ${r.stderr}`);
+}
+
+if (require.main === module) {
+  generate();
+  process.stdout.write(
+    `wrote ${path.relative(process.cwd(), TASK_JSON_PATH)} (${ADO_INPUTS.length + 1} inputs, ${OUTPUTS.length} output variables) and the inputs tables\n`,
+  );
+}
