@@ -16,7 +16,17 @@ export default tseslint.config(
     // The core is shared by both front-ends: it must not depend on either host's library.
     files: ['core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@actions/*', 'azure-pipelines-task-lib', 'azure-pipelines-task-lib/*'], message: 'core/ must stay front-end neutral; use the adapter interfaces.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@actions/*', 'azure-pipelines-task-lib', 'azure-pipelines-task-lib/*'],
+              message: 'core/ must stay front-end neutral; use the adapter interfaces.',
+            },
+          ],
+        },
+      ],
     },
   },
 );

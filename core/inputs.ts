@@ -22,15 +22,44 @@ export interface InputSpec {
 export const INPUTS: readonly InputSpec[] = [
   { name: 'operation', group: 'run', description: 'What to do: export, import, copy, transfer, setup, check or cleanup.' },
   // Authentication (GitHub; on ADO the service connection).
-  { name: 'auth-type', group: 'auth', default: 'auto', githubOnly: true, description: 'oidc, azure-cli, service-principal, managed-identity or auto (the first whose inputs or environment are present).' },
+  {
+    name: 'auth-type',
+    group: 'auth',
+    default: 'auto',
+    githubOnly: true,
+    description: 'oidc, azure-cli, service-principal, managed-identity or auto (the first whose inputs or environment are present).',
+  },
   { name: 'client-id', group: 'auth', githubOnly: true, description: 'Client id of the Entra application or user-assigned identity.' },
   { name: 'tenant-id', group: 'auth', githubOnly: true, description: 'Entra tenant id.' },
   { name: 'client-secret', group: 'auth', githubOnly: true, secret: true, description: 'Client secret of a service principal (masked).' },
-  { name: 'client-certificate', group: 'auth', githubOnly: true, secret: true, description: 'PEM (certificate and private key) or the path of a PEM file, for a service principal with a certificate (masked).' },
-  { name: 'creds', group: 'auth', githubOnly: true, secret: true, description: 'azure/login-style JSON: clientId, clientSecret, tenantId, subscriptionId, resourceManagerEndpointUrl (masked).' },
-  { name: 'audience', group: 'auth', default: 'api://AzureADTokenExchange', githubOnly: true, description: "OIDC audience (the cloud's own value in sovereign clouds)." },
+  {
+    name: 'client-certificate',
+    group: 'auth',
+    githubOnly: true,
+    secret: true,
+    description: 'PEM (certificate and private key) or the path of a PEM file, for a service principal with a certificate (masked).',
+  },
+  {
+    name: 'creds',
+    group: 'auth',
+    githubOnly: true,
+    secret: true,
+    description: 'azure/login-style JSON: clientId, clientSecret, tenantId, subscriptionId, resourceManagerEndpointUrl (masked).',
+  },
+  {
+    name: 'audience',
+    group: 'auth',
+    default: 'api://AzureADTokenExchange',
+    githubOnly: true,
+    description: "OIDC audience (the cloud's own value in sovereign clouds).",
+  },
   { name: 'environment', group: 'auth', default: 'AzureCloud', githubOnly: true, description: 'AzureCloud, AzureUSGovernment, AzureChinaCloud or AzureStack.' },
-  { name: 'resource-manager-endpoint', group: 'auth', githubOnly: true, description: "A custom ARM endpoint (Azure Stack Hub, air-gapped clouds); authority host and audience come from its metadata/endpoints document." },
+  {
+    name: 'resource-manager-endpoint',
+    group: 'auth',
+    githubOnly: true,
+    description: 'A custom ARM endpoint (Azure Stack Hub, air-gapped clouds); authority host and audience come from its metadata/endpoints document.',
+  },
   { name: 'authority-host', group: 'auth', githubOnly: true, description: 'Override the Entra authority host.' },
   // Registries and pipelines.
   { name: 'subscription-id', group: 'registries', description: 'Subscription of the registries (a full resource id overrides it).' },
@@ -46,14 +75,28 @@ export const INPUTS: readonly InputSpec[] = [
   { name: 'import-storage-uri', group: 'pipelines', description: 'Import blob container URL; when given, the import pipeline is created or updated to match.' },
   { name: 'import-sas-secret-uri', group: 'pipelines', description: 'Key Vault secret URI holding the import SAS token (sas-token mode).' },
   { name: 'import-options', group: 'pipelines', description: 'OverwriteTags, DeleteSourceBlobOnSuccess, ContinueOnErrors (comma- or newline-separated).' },
-  { name: 'source-trigger', group: 'pipelines', default: 'disabled', description: 'enabled lets the service import new blobs by itself; import then waits for those runs instead of starting its own.' },
+  {
+    name: 'source-trigger',
+    group: 'pipelines',
+    default: 'disabled',
+    description: 'enabled lets the service import new blobs by itself; import then waits for those runs instead of starting its own.',
+  },
   { name: 'storage-access-mode', group: 'pipelines', default: 'sas-token', description: 'sas-token or managed-identity (no Key Vault).' },
   { name: 'pipeline-identity', group: 'pipelines', default: 'system', description: 'system, or the resource id of a user-assigned identity.' },
   { name: 'api-version', group: 'pipelines', default: '2025-06-01-preview', description: 'The ARM api-version for pipeline resources.' },
   // The run.
-  { name: 'artifacts', group: 'run', description: 'Newline- or comma-separated: repo (= repo:latest), repo:tag, repo@sha256:..., and patterns expanded against the source registry: repo:*, repo:v1.*, team/*:latest.' },
-  { name: 'blob-name', group: 'run', description: 'Base name of export blobs; batches get -1, -2, ... Default: derived from the artifact set, so a re-run resumes.' },
-  { name: 'blobs', group: 'run', description: 'Blob names to import or copy (import, copy); in transfer, the export\'s blobs.' },
+  {
+    name: 'artifacts',
+    group: 'run',
+    description:
+      'Newline- or comma-separated: repo (= repo:latest), repo:tag, repo@sha256:..., and patterns expanded against the source registry: repo:*, repo:v1.*, team/*:latest.',
+  },
+  {
+    name: 'blob-name',
+    group: 'run',
+    description: 'Base name of export blobs; batches get -1, -2, ... Default: derived from the artifact set, so a re-run resumes.',
+  },
+  { name: 'blobs', group: 'run', description: "Blob names to import or copy (import, copy); in transfer, the export's blobs." },
   { name: 'max-artifacts-per-run', group: 'run', default: '50', description: 'Artifacts per pipeline run, at most 50 (the service limit).' },
   { name: 'max-parallel-runs', group: 'run', default: '5', description: 'Pipeline runs in flight at once.' },
   { name: 'skip-existing', group: 'run', default: 'false', description: 'Leave out artifacts whose digest the target registry already has under that tag.' },
@@ -63,12 +106,22 @@ export const INPUTS: readonly InputSpec[] = [
   { name: 'preflight', group: 'run', default: 'true', description: 'Run the applicable check items first.' },
   // setup and cleanup.
   { name: 'sas-expiry-days', group: 'setup', default: '30', description: 'setup: lifetime of the SAS tokens it creates.' },
-  { name: 'grant-access', group: 'setup', default: 'false', description: 'setup: grant the pipeline identity access to the vault (or, in managed-identity mode, to storage) and wait until it works.' },
+  {
+    name: 'grant-access',
+    group: 'setup',
+    default: 'false',
+    description: 'setup: grant the pipeline identity access to the vault (or, in managed-identity mode, to storage) and wait until it works.',
+  },
   { name: 'older-than-days', group: 'cleanup', default: '30', description: 'cleanup: delete pipeline runs older than this.' },
   { name: 'failed-only', group: 'cleanup', default: 'false', description: 'cleanup: only failed pipeline runs.' },
   { name: 'delete-blobs', group: 'cleanup', default: 'false', description: 'cleanup: also delete the transferred blobs.' },
   { name: 'delete-pipelines', group: 'cleanup', default: 'false', description: 'cleanup: also delete the pipelines.' },
-  { name: 'purge-untagged', group: 'cleanup', default: 'false', description: 'cleanup: delete manifests no tag references in the touched target repositories.' },
+  {
+    name: 'purge-untagged',
+    group: 'cleanup',
+    default: 'false',
+    description: 'cleanup: delete manifests no tag references in the touched target repositories.',
+  },
 ];
 
 export interface OutputSpec {

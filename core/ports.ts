@@ -47,7 +47,11 @@ export interface PipelineResource {
   readonly storageAccessMode?: string;
   readonly options: readonly string[];
   readonly sourceTriggerEnabled?: boolean;
-  readonly identity?: { readonly type: string; readonly principalId?: string; readonly userAssignedIdentities?: Readonly<Record<string, { principalId?: string; clientId?: string }>> };
+  readonly identity?: {
+    readonly type: string;
+    readonly principalId?: string;
+    readonly userAssignedIdentities?: Readonly<Record<string, { principalId?: string; clientId?: string }>>;
+  };
 }
 
 export interface PipelineSpec {

@@ -190,7 +190,11 @@ function storageUri(inp: Inputs, name: string): string | undefined {
   const segments = new URL(v).pathname.split('/').filter(Boolean);
   // Path-style endpoints (emulators, Azure Stack by IP) carry the account as the first segment.
   if (segments.length < 1 || segments.length > 2 || !/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$/.test(segments[segments.length - 1]!)) {
-    throw bad(name, v, 'it must be the URL of one blob container, e.g. https://account.blob.core.windows.net/transfer (container names: 3-63 lower-case letters, digits and single hyphens)');
+    throw bad(
+      name,
+      v,
+      'it must be the URL of one blob container, e.g. https://account.blob.core.windows.net/transfer (container names: 3-63 lower-case letters, digits and single hyphens)',
+    );
   }
   return v;
 }
@@ -224,13 +228,21 @@ function registry(inp: Inputs, which: 'source' | 'target', subscriptionId: strin
     if (!PIPELINE_NAME.test(name)) throw bad(input, v, 'the registry name must be 5 to 50 letters or digits');
     return { subscriptionId: sub, resourceGroup: rg, name, resourceId: v };
   }
-  if (v.startsWith('/')) throw bad(input, v, 'a resource id must look like /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.ContainerRegistry/registries/<name>');
+  if (v.startsWith('/'))
+    throw bad(input, v, 'a resource id must look like /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.ContainerRegistry/registries/<name>');
   if (!PIPELINE_NAME.test(v)) throw bad(input, v, 'it must be a registry name (5 to 50 letters or digits) or a full resource id');
   const rg = inp.opt(`${which}-resource-group`);
-  if (rg === undefined) throw new ConfigError(`Input '${which}-resource-group' is required when '${input}' is a name ('${v}'); or give the registry's full resource id`);
+  if (rg === undefined)
+    throw new ConfigError(`Input '${which}-resource-group' is required when '${input}' is a name ('${v}'); or give the registry's full resource id`);
   if (!RESOURCE_GROUP.test(rg)) throw bad(`${which}-resource-group`, rg, 'it must be 1 to 90 letters, digits, hyphens, underscores, periods or parentheses');
-  if (subscriptionId === undefined) throw new ConfigError(`Input 'subscription-id' is required when '${input}' is a name ('${v}'); or give the registry's full resource id`);
-  return { subscriptionId, resourceGroup: rg, name: v, resourceId: `/subscriptions/${subscriptionId}/resourceGroups/${rg}/providers/Microsoft.ContainerRegistry/registries/${v}` };
+  if (subscriptionId === undefined)
+    throw new ConfigError(`Input 'subscription-id' is required when '${input}' is a name ('${v}'); or give the registry's full resource id`);
+  return {
+    subscriptionId,
+    resourceGroup: rg,
+    name: v,
+    resourceId: `/subscriptions/${subscriptionId}/resourceGroups/${rg}/providers/Microsoft.ContainerRegistry/registries/${v}`,
+  };
 }
 
 /** Parses one `artifacts` entry: `repo`, `repo:tag`, `repo@sha256:…`, or a pattern with `*`/`?`. */
@@ -288,7 +300,10 @@ function auth(inp: Inputs): AuthSettings {
     clientSecret ??= str('clientSecret');
     resourceManagerEndpoint ??= str('resourceManagerEndpointUrl')?.replace(/\/+$/, '');
   }
-  for (const [name, v] of [['client-id', clientId], ['tenant-id', tenantId]] as const) {
+  for (const [name, v] of [
+    ['client-id', clientId],
+    ['tenant-id', tenantId],
+  ] as const) {
     if (v !== undefined && !GUID.test(v) && !(name === 'tenant-id' && /^[a-z0-9.-]+$/i.test(v))) throw bad(name, v, 'it must be a GUID');
   }
   let clientCertificate = inp.opt('client-certificate');
@@ -347,12 +362,19 @@ export function parseSettings(reader: InputReader): TransferSettings {
     ...optional('storageUri', storageUri(inp, 'import-storage-uri')),
     ...optional('sasSecretUri', secretUri(inp, 'import-sas-secret-uri')),
   };
-  for (const [p, side] of [[exportPipeline, 'export'], [importPipeline, 'import']] as const) {
+  for (const [p, side] of [
+    [exportPipeline, 'export'],
+    [importPipeline, 'import'],
+  ] as const) {
     if (storageAccessMode === 'sas-token' && p.storageUri !== undefined && p.sasSecretUri === undefined) {
       throw new ConfigError(`Input '${side}-sas-secret-uri' is required with '${side}-storage-uri' when 'storage-access-mode' is sas-token`);
     }
     if (storageAccessMode === 'managed-identity' && p.sasSecretUri !== undefined) {
-      throw bad(`${side}-sas-secret-uri`, p.sasSecretUri, "it must not be set when 'storage-access-mode' is managed-identity (the pipeline identity reaches storage; no Key Vault)");
+      throw bad(
+        `${side}-sas-secret-uri`,
+        p.sasSecretUri,
+        "it must not be set when 'storage-access-mode' is managed-identity (the pipeline identity reaches storage; no Key Vault)",
+      );
     }
   }
 
@@ -360,7 +382,12 @@ export function parseSettings(reader: InputReader): TransferSettings {
   let pipelineIdentity: PipelineIdentity;
   if (identityText.toLowerCase() === 'system') pipelineIdentity = { type: 'system' };
   else if (UAI_ID.test(identityText)) pipelineIdentity = { type: 'user', resourceId: identityText };
-  else throw bad('pipeline-identity', identityText, 'it must be system or the resource id of a user-assigned identity (/subscriptions/…/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>)');
+  else
+    throw bad(
+      'pipeline-identity',
+      identityText,
+      'it must be system or the resource id of a user-assigned identity (/subscriptions/…/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>)',
+    );
 
   const apiVersion = inp.opt('api-version')!;
   if (!/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(apiVersion)) throw bad('api-version', apiVersion, 'it must look like 2025-06-01-preview');
@@ -373,15 +400,20 @@ export function parseSettings(reader: InputReader): TransferSettings {
     if (!seen.has(key)) artifacts.push(a);
     seen.add(key);
   }
-  if (needs.artifacts && artifacts.length === 0) throw new ConfigError(`Input 'artifacts' is required for operation '${operation}': at least one repo, repo:tag or repo@sha256:<digest>`);
+  if (needs.artifacts && artifacts.length === 0)
+    throw new ConfigError(`Input 'artifacts' is required for operation '${operation}': at least one repo, repo:tag or repo@sha256:<digest>`);
 
   const blobName = inp.opt('blob-name');
-  if (blobName !== undefined && !BLOB_NAME.test(blobName)) throw bad('blob-name', blobName, 'it must be 1 to 200 letters, digits, dots, hyphens or underscores, starting with a letter or digit');
+  if (blobName !== undefined && !BLOB_NAME.test(blobName))
+    throw bad('blob-name', blobName, 'it must be 1 to 200 letters, digits, dots, hyphens or underscores, starting with a letter or digit');
   const blobs = inp.list('blobs');
-  for (const b of blobs) if (!BLOB_NAME.test(b) && !/^[A-Za-z0-9][A-Za-z0-9._/-]{0,1023}$/.test(b)) throw bad('blobs', b, 'each blob name must be letters, digits, dots, hyphens, underscores or slashes');
+  for (const b of blobs)
+    if (!BLOB_NAME.test(b) && !/^[A-Za-z0-9][A-Za-z0-9._/-]{0,1023}$/.test(b))
+      throw bad('blobs', b, 'each blob name must be letters, digits, dots, hyphens, underscores or slashes');
   if (operation === 'import' && blobs.length === 0 && !inp.bool('dry-run')) {
     const trigger = inp.oneOf('source-trigger', ['enabled', 'disabled'] as const) === 'enabled';
-    if (!trigger) throw new ConfigError("Input 'blobs' is required for operation 'import' (the blob names the export wrote), unless 'source-trigger' is enabled");
+    if (!trigger)
+      throw new ConfigError("Input 'blobs' is required for operation 'import' (the blob names the export wrote), unless 'source-trigger' is enabled");
   }
 
   return {

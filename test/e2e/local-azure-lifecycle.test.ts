@@ -28,7 +28,20 @@ test('up writes env.json with exactly the documented fields, refuses a second up
   expect(upOut.stdout).toMatch(/local Azure is up in [\d.]+ s/);
   const envJson = JSON.parse(readFileSync(path.join(dir, 'env.json'), 'utf8')) as Record<string, unknown>;
   expect(Object.keys(envJson).sort()).toEqual(
-    ['caCertPath', 'armEndpoint', 'authorityHost', 'tenantId', 'clientId', 'clientSecret', 'subscriptionId', 'resourceGroup', 'keyVaultUrl', 'controlUrl', 'registries', 'storage'].sort(),
+    [
+      'caCertPath',
+      'armEndpoint',
+      'authorityHost',
+      'tenantId',
+      'clientId',
+      'clientSecret',
+      'subscriptionId',
+      'resourceGroup',
+      'keyVaultUrl',
+      'controlUrl',
+      'registries',
+      'storage',
+    ].sort(),
   );
   const registries = envJson['registries'] as Record<string, Record<string, unknown>>;
   const storage = envJson['storage'] as Record<string, Record<string, unknown>>;
@@ -37,7 +50,8 @@ test('up writes env.json with exactly the documented fields, refuses a second up
     expect(Object.keys(storage[side]!).sort()).toEqual(['account', 'blobEndpoint', 'container', 'key']);
     expect(String(registries[side]!['loginServer'])).toBe(String(registries[side]!['loginServer']).toLowerCase());
   }
-  for (const url of [envJson['armEndpoint'], envJson['authorityHost'], envJson['keyVaultUrl'], envJson['controlUrl']]) expect(String(url)).toMatch(/^https:\/\/127\.0\.0\.1:/);
+  for (const url of [envJson['armEndpoint'], envJson['authorityHost'], envJson['keyVaultUrl'], envJson['controlUrl']])
+    expect(String(url)).toMatch(/^https:\/\/127\.0\.0\.1:/);
 
   const running = pids();
   expect(running.length).toBe(4); // azurite, two registries, emulator

@@ -16,10 +16,45 @@ export function makeCerts(dir: string): Certs {
   const p = (f: string): string => path.join(dir, f);
   const ossl = (...args: string[]): void => void execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   ossl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', p('ca.key'));
-  ossl('req', '-x509', '-new', '-key', p('ca.key'), '-days', '7', '-subj', '/CN=acr-transfer local Azure CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-out', p('ca.pem'));
+  ossl(
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    p('ca.key'),
+    '-days',
+    '7',
+    '-subj',
+    '/CN=acr-transfer local Azure CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+    '-out',
+    p('ca.pem'),
+  );
   ossl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', p('server.key'));
   ossl('req', '-new', '-key', p('server.key'), '-subj', '/CN=127.0.0.1', '-out', p('server.csr'));
-  writeFileSync(p('server.ext'), 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  ossl('x509', '-req', '-in', p('server.csr'), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial', '-days', '7', '-extfile', p('server.ext'), '-out', p('server.pem'));
+  writeFileSync(
+    p('server.ext'),
+    'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n',
+  );
+  ossl(
+    'x509',
+    '-req',
+    '-in',
+    p('server.csr'),
+    '-CA',
+    p('ca.pem'),
+    '-CAkey',
+    p('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '7',
+    '-extfile',
+    p('server.ext'),
+    '-out',
+    p('server.pem'),
+  );
   return { caCertPath: p('ca.pem'), certPath: p('server.pem'), keyPath: p('server.key') };
 }

@@ -19,7 +19,8 @@ const START_TIMEOUT_MS = 20_000;
 
 function ports() {
   const o = Number(process.env['LOCAL_AZURE_PORT_OFFSET'] ?? 0);
-  if (!Number.isInteger(o) || o < 0 || o > 20000) throw new Error(`LOCAL_AZURE_PORT_OFFSET must be a whole number from 0 to 20000, not ${process.env['LOCAL_AZURE_PORT_OFFSET']}`);
+  if (!Number.isInteger(o) || o < 0 || o > 20000)
+    throw new Error(`LOCAL_AZURE_PORT_OFFSET must be a whole number from 0 to 20000, not ${process.env['LOCAL_AZURE_PORT_OFFSET']}`);
   return { emulator: 8443 + o, acrSource: 8444 + o, acrTarget: 8445 + o, azurite: 10001 + o, registrySource: 5001 + o, registryTarget: 5002 + o };
 }
 
@@ -50,7 +51,9 @@ async function up(): Promise<void> {
   const dir = localAzureDir();
   const live = runningProcesses(dir);
   if (live.length > 0) {
-    throw new Error(`the local Azure is already running from ${dir} (${live.map((m) => `${m.name} pid ${m.pid}`).join(', ')}); stop it with \`npm run azure:down\` first`);
+    throw new Error(
+      `the local Azure is already running from ${dir} (${live.map((m) => `${m.name} pid ${m.pid}`).join(', ')}); stop it with \`npm run azure:down\` first`,
+    );
   }
   const p = ports();
   const busy = (await Promise.all(Object.entries(p).map(async ([k, port]) => ((await portInUse(port)) ? `${k} ${port}` : '')))).filter(Boolean);
@@ -67,8 +70,18 @@ async function up(): Promise<void> {
   const subscriptionId = randomUUID();
   const resourceGroup = 'acr-transfer-local';
   const storage: Record<'source' | 'target', StorageEnv> = {
-    source: { account: 'sourcestore', key: randomBytes(64).toString('base64'), blobEndpoint: `https://${HOST}:${p.azurite}/sourcestore/`, container: 'transfer' },
-    target: { account: 'targetstore', key: randomBytes(64).toString('base64'), blobEndpoint: `https://${HOST}:${p.azurite}/targetstore/`, container: 'transfer' },
+    source: {
+      account: 'sourcestore',
+      key: randomBytes(64).toString('base64'),
+      blobEndpoint: `https://${HOST}:${p.azurite}/sourcestore/`,
+      container: 'transfer',
+    },
+    target: {
+      account: 'targetstore',
+      key: randomBytes(64).toString('base64'),
+      blobEndpoint: `https://${HOST}:${p.azurite}/targetstore/`,
+      container: 'transfer',
+    },
   };
   const registryPorts = { source: { acr: p.acrSource, backend: p.registrySource }, target: { acr: p.acrTarget, backend: p.registryTarget } };
   const registryNames = { source: 'sourceregistry', target: 'targetregistry' };
@@ -88,8 +101,18 @@ async function up(): Promise<void> {
     resourceGroup,
     location: 'eastus',
     registries: {
-      source: { name: registryNames.source, port: p.acrSource, backendUrl: `http://${HOST}:${p.registrySource}`, rootDir: path.join(dataDir, 'registry-source') },
-      target: { name: registryNames.target, port: p.acrTarget, backendUrl: `http://${HOST}:${p.registryTarget}`, rootDir: path.join(dataDir, 'registry-target') },
+      source: {
+        name: registryNames.source,
+        port: p.acrSource,
+        backendUrl: `http://${HOST}:${p.registrySource}`,
+        rootDir: path.join(dataDir, 'registry-source'),
+      },
+      target: {
+        name: registryNames.target,
+        port: p.acrTarget,
+        backendUrl: `http://${HOST}:${p.registryTarget}`,
+        rootDir: path.join(dataDir, 'registry-target'),
+      },
     },
     storage,
   };
@@ -106,10 +129,23 @@ async function up(): Promise<void> {
       process.execPath,
       [
         path.join(REPO_ROOT, 'node_modules', 'azurite', 'dist', 'src', 'blob', 'main.js'),
-        '--blobHost', HOST, '--blobPort', String(p.azurite), '--location', path.join(dataDir, 'azurite'),
-        '--skipApiVersionCheck', '--loose', '--disableTelemetry', '--silent', '--cert', certs.certPath, '--key', certs.keyPath,
+        '--blobHost',
+        HOST,
+        '--blobPort',
+        String(p.azurite),
+        '--location',
+        path.join(dataDir, 'azurite'),
+        '--skipApiVersionCheck',
+        '--loose',
+        '--disableTelemetry',
+        '--silent',
+        '--cert',
+        certs.certPath,
+        '--key',
+        certs.keyPath,
         // Entra bearer tokens too (JWTs from the emulator's Entra), for user-delegation SAS and OAuth copies.
-        '--oauth', 'basic',
+        '--oauth',
+        'basic',
       ],
       { ...baseEnv, AZURITE_ACCOUNTS: SIDES.map((s) => `${storage[s].account}:${storage[s].key}`).join(';') },
     ),
@@ -118,9 +154,18 @@ async function up(): Promise<void> {
   for (const side of SIDES) {
     const cfgPath = path.join(dir, `registry-${side}.yml`);
     writeFileSync(cfgPath, registryConfig(emulatorConfig.registries[side].rootDir, registryPorts[side].backend, randomBytes(16).toString('hex')));
-    targets.push({ managed: startProcess(dir, `registry-${side}`, 'docker-registry', ['serve', cfgPath], baseEnv), url: `http://${HOST}:${registryPorts[side].backend}/v2/` });
+    targets.push({
+      managed: startProcess(dir, `registry-${side}`, 'docker-registry', ['serve', cfgPath], baseEnv),
+      url: `http://${HOST}:${registryPorts[side].backend}/v2/`,
+    });
   }
-  const emulator = startProcess(dir, 'emulator', process.execPath, ['--import', 'tsx', path.join(__dirname, 'emulator', 'main.ts'), path.join(dir, 'emulator.json')], baseEnv);
+  const emulator = startProcess(
+    dir,
+    'emulator',
+    process.execPath,
+    ['--import', 'tsx', path.join(__dirname, 'emulator', 'main.ts'), path.join(dir, 'emulator.json')],
+    baseEnv,
+  );
   targets.push({ managed: emulator, url: `https://${HOST}:${p.emulator}/_control/knobs` });
   for (const side of SIDES) targets.push({ managed: emulator, url: `https://${HOST}:${registryPorts[side].acr}/v2/` });
 
@@ -145,8 +190,18 @@ async function up(): Promise<void> {
     keyVaultUrl: `https://${HOST}:${p.emulator}/`,
     controlUrl: `https://${HOST}:${p.emulator}/_control`,
     registries: {
-      source: { name: registryNames.source, resourceId: registryResourceId(subscriptionId, resourceGroup, registryNames.source), loginServer: `${HOST}:${p.acrSource}`, backendUrl: emulatorConfig.registries.source.backendUrl },
-      target: { name: registryNames.target, resourceId: registryResourceId(subscriptionId, resourceGroup, registryNames.target), loginServer: `${HOST}:${p.acrTarget}`, backendUrl: emulatorConfig.registries.target.backendUrl },
+      source: {
+        name: registryNames.source,
+        resourceId: registryResourceId(subscriptionId, resourceGroup, registryNames.source),
+        loginServer: `${HOST}:${p.acrSource}`,
+        backendUrl: emulatorConfig.registries.source.backendUrl,
+      },
+      target: {
+        name: registryNames.target,
+        resourceId: registryResourceId(subscriptionId, resourceGroup, registryNames.target),
+        loginServer: `${HOST}:${p.acrTarget}`,
+        backendUrl: emulatorConfig.registries.target.backendUrl,
+      },
     },
     storage,
   };
@@ -161,7 +216,9 @@ async function up(): Promise<void> {
   }
   writeFileSync(path.join(dir, 'env.json'), JSON.stringify(env, null, 2), { mode: 0o600 });
   const seconds = ((Date.now() - started) / 1000).toFixed(2);
-  process.stdout.write(`local Azure is up in ${seconds} s: ARM/Entra/Key Vault ${env.armEndpoint}, registries ${env.registries.source.loginServer} and ${env.registries.target.loginServer}, storage ${storage.source.blobEndpoint} and ${storage.target.blobEndpoint}\n`);
+  process.stdout.write(
+    `local Azure is up in ${seconds} s: ARM/Entra/Key Vault ${env.armEndpoint}, registries ${env.registries.source.loginServer} and ${env.registries.target.loginServer}, storage ${storage.source.blobEndpoint} and ${storage.target.blobEndpoint}\n`,
+  );
   process.stdout.write(`env: ${path.join(dir, 'env.json')}; clients must run with NODE_EXTRA_CA_CERTS=${caCertPath}\n`);
 }
 

@@ -107,7 +107,10 @@ export async function waitReady(dir: string, targets: ReadonlyArray<{ managed: M
 
 export function logTail(dir: string, name: string, lines = 20): string {
   try {
-    return readFileSync(path.join(dir, 'logs', `${name}.log`), 'utf8').split('\n').slice(-lines).join('\n');
+    return readFileSync(path.join(dir, 'logs', `${name}.log`), 'utf8')
+      .split('\n')
+      .slice(-lines)
+      .join('\n');
   } catch {
     return '(no log)';
   }

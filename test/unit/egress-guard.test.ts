@@ -7,9 +7,12 @@ describe('egress guard', () => {
     expect(isLoopback(h)).toBe(true);
   });
 
-  test.each(['10.0.0.1', '192.168.1.1', '8.8.8.8', '::ffff:10.1.1.1', 'login.microsoftonline.com', 'management.azure.com', '128.0.0.1', '2001:db8::1'])('%s is not', (h) => {
-    expect(isLoopback(h)).toBe(false);
-  });
+  test.each(['10.0.0.1', '192.168.1.1', '8.8.8.8', '::ffff:10.1.1.1', 'login.microsoftonline.com', 'management.azure.com', '128.0.0.1', '2001:db8::1'])(
+    '%s is not',
+    (h) => {
+      expect(isLoopback(h)).toBe(false);
+    },
+  );
 
   test('is installed in this process and blocks a non-loopback host before any lookup', async () => {
     expect((net.Socket.prototype.connect as unknown as { egressGuard?: boolean }).egressGuard).toBe(true);

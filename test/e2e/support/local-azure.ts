@@ -6,7 +6,8 @@ import { type LocalAzureEnv, localAzureDir } from '../../local-azure/config';
 /** The running local Azure's env.json (`npm run azure:up` writes it). */
 export function loadEnv(): LocalAzureEnv {
   const file = path.join(localAzureDir(), 'env.json');
-  if (!existsSync(file)) throw new Error(`${file} not found: start the local Azure with \`npm run azure:up\` (tests run through \`npm test\` do it themselves)`);
+  if (!existsSync(file))
+    throw new Error(`${file} not found: start the local Azure with \`npm run azure:up\` (tests run through \`npm test\` do it themselves)`);
   if (!process.env['NODE_EXTRA_CA_CERTS']) throw new Error('NODE_EXTRA_CA_CERTS is not set: run the tests through `npm test` or set it to env.json caCertPath');
   return JSON.parse(readFileSync(file, 'utf8')) as LocalAzureEnv;
 }
@@ -23,7 +24,11 @@ export interface HttpResult<T = unknown> {
 }
 
 async function call<T>(url: string, method: string, body: unknown, headers: Record<string, string>): Promise<HttpResult<T>> {
-  const res = await fetch(url, { method, headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  const res = await fetch(url, {
+    method,
+    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
   const text = await res.text();
   let parsed: unknown = text;
   try {

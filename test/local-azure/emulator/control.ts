@@ -3,7 +3,16 @@ import { defaultKnobs, type Emulator, type Fault, type Knobs, type RunFailure } 
 import { HttpError, readJson, Router, sendJson } from './http';
 
 const FAULT_KINDS: readonly Fault['kind'][] = ['429', '429-no-retry-after', '500', '503', 'reset', 'delay'];
-const SCALAR_KNOBS = ['lroStyle', 'asyncRetryAfterSeconds', 'pipelineProvisioningMs', 'runBaseMs', 'runPerMbMs', 'triggerIntervalMs', 'idTokenLifetimeSeconds', 'accessTokenLifetimeSeconds'] as const;
+const SCALAR_KNOBS = [
+  'lroStyle',
+  'asyncRetryAfterSeconds',
+  'pipelineProvisioningMs',
+  'runBaseMs',
+  'runPerMbMs',
+  'triggerIntervalMs',
+  'idTokenLifetimeSeconds',
+  'accessTokenLifetimeSeconds',
+] as const;
 
 function bad(message: string): HttpError {
   return new HttpError(400, { error: { code: 'BadControlRequest', message } });

@@ -53,7 +53,11 @@ export type VerifyResult = { ok: true; claims: Claims; header: Record<string, un
  * Checks an RS256 JWT's signature against `key` (a KeyObject or a PEM certificate/public key) and its
  * time claims, allowing `skewSeconds` of clock skew; `audience`, when given, must be among `aud`.
  */
-export function verifyJwt(token: string, key: KeyObject | string, opts: { audience?: readonly string[]; issuer?: string; skewSeconds?: number; now?: number } = {}): VerifyResult {
+export function verifyJwt(
+  token: string,
+  key: KeyObject | string,
+  opts: { audience?: readonly string[]; issuer?: string; skewSeconds?: number; now?: number } = {},
+): VerifyResult {
   const d = decodeJwt(token);
   if (!d) return { ok: false, reason: 'not a JWT' };
   if (d.header['alg'] !== 'RS256' && d.header['alg'] !== 'PS256') return { ok: false, reason: `unsupported alg ${String(d.header['alg'])}` };
@@ -70,7 +74,8 @@ export function verifyJwt(token: string, key: KeyObject | string, opts: { audien
   if (opts.issuer !== undefined && d.claims.iss !== opts.issuer) return { ok: false, reason: `issuer ${String(d.claims.iss)} is not ${opts.issuer}` };
   if (opts.audience) {
     const auds = Array.isArray(d.claims.aud) ? d.claims.aud : [d.claims.aud];
-    if (!auds.some((a) => typeof a === 'string' && opts.audience!.includes(a))) return { ok: false, reason: `audience ${JSON.stringify(d.claims.aud)} is not one of ${opts.audience.join(', ')}` };
+    if (!auds.some((a) => typeof a === 'string' && opts.audience!.includes(a)))
+      return { ok: false, reason: `audience ${JSON.stringify(d.claims.aud)} is not one of ${opts.audience.join(', ')}` };
   }
   return { ok: true, claims: d.claims, header: d.header };
 }

@@ -30,7 +30,11 @@ export interface RequestLogEntry {
 
 function takeFault(emu: Emulator, service: Service, method: string, pathname: string): Fault | undefined {
   const f = emu.knobs.faults.find(
-    (x) => x.count > 0 && (x.service === undefined || x.service === '*' || x.service === service) && (x.method === undefined || x.method.toUpperCase() === method) && new RegExp(x.path).test(pathname),
+    (x) =>
+      x.count > 0 &&
+      (x.service === undefined || x.service === '*' || x.service === service) &&
+      (x.method === undefined || x.method.toUpperCase() === method) &&
+      new RegExp(x.path).test(pathname),
   );
   if (f) f.count -= 1;
   emu.knobs.faults = emu.knobs.faults.filter((x) => x.count > 0);
@@ -47,7 +51,12 @@ async function applyFault(f: Fault, res: ServerResponse): Promise<boolean> {
       res.socket?.destroy();
       return true;
     case '429':
-      sendJson(res, 429, { error: { code: 'TooManyRequests', message: 'Injected throttling (local Azure fault).' } }, { 'retry-after': String(f.retryAfterSeconds ?? 1) });
+      sendJson(
+        res,
+        429,
+        { error: { code: 'TooManyRequests', message: 'Injected throttling (local Azure fault).' } },
+        { 'retry-after': String(f.retryAfterSeconds ?? 1) },
+      );
       return true;
     case '429-no-retry-after':
       sendJson(res, 429, { error: { code: 'TooManyRequests', message: 'Injected throttling without Retry-After (local Azure fault).' } });
@@ -56,7 +65,12 @@ async function applyFault(f: Fault, res: ServerResponse): Promise<boolean> {
       sendJson(res, 500, { error: { code: 'InternalServerError', message: 'Injected server error (local Azure fault).' } });
       return true;
     case '503':
-      sendJson(res, 503, { error: { code: 'ServiceUnavailable', message: 'Injected unavailability (local Azure fault).' } }, f.retryAfterSeconds !== undefined ? { 'retry-after': String(f.retryAfterSeconds) } : {});
+      sendJson(
+        res,
+        503,
+        { error: { code: 'ServiceUnavailable', message: 'Injected unavailability (local Azure fault).' } },
+        f.retryAfterSeconds !== undefined ? { 'retry-after': String(f.retryAfterSeconds) } : {},
+      );
       return true;
   }
 }
@@ -70,9 +84,30 @@ function serve(emu: Emulator, router: Router, port: number, log: (e: RequestLogE
     const found = router.match(method, url.pathname);
     const service: Service | 'unknown' = 'route' in found ? found.route.service : 'unknown';
     let faultKind: Fault['kind'] | undefined;
-    res.on('finish', () => log({ time: new Date(started).toISOString(), port, service, method, path: redactedPath(url), status: res.statusCode, ms: Date.now() - started, ...(faultKind ? { fault: faultKind } : {}) }));
+    res.on('finish', () =>
+      log({
+        time: new Date(started).toISOString(),
+        port,
+        service,
+        method,
+        path: redactedPath(url),
+        status: res.statusCode,
+        ms: Date.now() - started,
+        ...(faultKind ? { fault: faultKind } : {}),
+      }),
+    );
     res.on('close', () => {
-      if (!res.writableFinished) log({ time: new Date(started).toISOString(), port, service, method, path: redactedPath(url), status: 0, ms: Date.now() - started, ...(faultKind ? { fault: faultKind } : {}) });
+      if (!res.writableFinished)
+        log({
+          time: new Date(started).toISOString(),
+          port,
+          service,
+          method,
+          path: redactedPath(url),
+          status: 0,
+          ms: Date.now() - started,
+          ...(faultKind ? { fault: faultKind } : {}),
+        });
     });
     void (async () => {
       try {
