@@ -51,8 +51,8 @@ const TERMINAL: readonly ProvisioningState[] = ['Succeeded', 'Failed', 'Canceled
 /** provisioningState decides completion, not response.status: the service shows Succeeded/Running together (domain.md §2.1). */
 export const isTerminal = (state: ProvisioningState | undefined): boolean => state !== undefined && TERMINAL.includes(state);
 
-// Runs take minutes; the az CLI polled every 10 s.
-const RUN_POLL = { intervalMs: 5_000, maxIntervalMs: 30_000 };
+// Runs take minutes, but fail within seconds on a bad SAS or artifact: look soon, then back off to 30 s.
+const RUN_POLL = { intervalMs: 1_000, maxIntervalMs: 30_000 };
 // The source trigger starts a run "within 15 minutes" of a blob's arrival.
 const TRIGGER_POLL = { intervalMs: 15_000, maxIntervalMs: 60_000 };
 const GET_RETRY = { attempts: 4, minDelayMs: 2_000, maxDelayMs: 30_000 };

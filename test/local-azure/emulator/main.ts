@@ -44,9 +44,16 @@ function takeFault(emu: Emulator, service: Service, method: string, pathname: st
 /** Answers with the fault; returns true when the request must not be handled any further. */
 async function applyFault(f: Fault, res: ServerResponse): Promise<boolean> {
   switch (f.kind) {
-    case 'delay':
-      await new Promise((r) => setTimeout(r, f.delayMs ?? 1000));
+    case 'delay': {
+      // The request is handled at once and only its answer is held back, as when ARM accepted a PUT but the
+      // client gave up waiting: the resource exists although the client never saw the response.
+      const end = res.end.bind(res) as (...a: unknown[]) => ServerResponse;
+      res.end = ((...args: unknown[]) => {
+        setTimeout(() => end(...args), f.delayMs ?? 1000);
+        return res;
+      }) as ServerResponse['end'];
       return false;
+    }
     case 'reset':
       res.socket?.destroy();
       return true;
