@@ -7,9 +7,10 @@ import { createServices } from '../core/azure/services';
 import { ConfigError, errorMessage, redact } from '../core/errors';
 import { runOperation } from '../core/run';
 import { parseSettings, secretValues, type TransferSettings } from '../core/settings';
-import { type CancellationOptions, watchSignals } from './cancellation';
+import { type CancellationOptions, watchSignals } from '../core/cancellation';
 import { githubHost, githubInputs, maskSecret, routeAzureSdkLogs } from './github-host';
-import { fallbackReport, Publisher } from './publish';
+import { stoppedReport } from '../core/outcome';
+import { Publisher } from './publish';
 
 export async function run(opts: CancellationOptions = {}): Promise<void> {
   const startTime = new Date();
@@ -30,14 +31,14 @@ export async function run(opts: CancellationOptions = {}): Promise<void> {
 
     const host = githubHost(cancel.signal);
     const publisher = new Publisher(host.tempDir);
-    cancel.onDeadline(() => publisher.publish(fallbackReport(settings, startTime, 'cancelled', cancelledMessage(cancel.received))));
+    cancel.onDeadline(() => publisher.publish(stoppedReport(settings, startTime, 'cancelled', cancelledMessage(cancel.received))));
     try {
       const { services } = await createServices(settings, host);
       await publisher.publish(await runOperation(settings, host, services));
     } catch (e) {
       core.debug(redact((e as Error).stack ?? String(e)));
       const outcome = cancel.received ? 'cancelled' : 'failed';
-      await publisher.publish(fallbackReport(settings, startTime, outcome, cancel.received ? cancelledMessage(cancel.received) : errorMessage(e)));
+      await publisher.publish(stoppedReport(settings, startTime, outcome, cancel.received ? cancelledMessage(cancel.received) : errorMessage(e)));
     }
   } catch (e) {
     core.debug(redact((e as Error).stack ?? String(e)));

@@ -10,18 +10,19 @@ import { ConfigError, errorMessage, redact } from '../core/errors';
 import { runOperation } from '../core/run';
 import { parseSettings, secretValues, type TransferSettings } from '../core/settings';
 import { adoHost, adoInputs, adoLine, adoLogger, agentTempDir, maskSecret, routeAzureSdkLogs } from './ado-host';
-import { type SignalWatchOptions, watchSignals } from './cancellation';
+import { type CancellationOptions, watchSignals } from '../core/cancellation';
 import { type HostCredential, hostCredential } from './credential';
 import { SERVICE_CONNECTION_INPUT } from './names';
 import { readServiceConnection, type ServiceConnection } from './service-connection';
-import { Publisher, stoppedReport } from './publish';
+import { stoppedReport } from '../core/outcome';
+import { Publisher } from './publish';
 
 /** A bad input or service connection: one line naming what is wrong and what is allowed; no stack. */
 function failConfig(e: ConfigError): void {
   tl.setResult(tl.TaskResult.Failed, adoLine(e.message));
 }
 
-export async function run(opts: SignalWatchOptions = {}): Promise<void> {
+export async function run(opts: CancellationOptions = {}): Promise<void> {
   const startTime = new Date();
   const logger = adoLogger();
   const watch = watchSignals({ log: (m) => logger.info(m), ...opts });
@@ -55,7 +56,7 @@ export async function run(opts: SignalWatchOptions = {}): Promise<void> {
 
     const host = adoHost(watch.signal, credential, logger);
     const publisher = new Publisher(agentTempDir());
-    watch.atDeadline(() => publisher.publish(stoppedReport(settings, startTime, 'cancelled', cancelledMessage(watch.received))));
+    watch.onDeadline(() => publisher.publish(stoppedReport(settings, startTime, 'cancelled', cancelledMessage(watch.received))));
     try {
       const { services } = await createServices(settings, host);
       await publisher.publish(await runOperation(settings, host, services));

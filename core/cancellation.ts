@@ -1,10 +1,11 @@
 /**
- * Cancellation on GitHub: the runner sends SIGINT, then SIGTERM 7.5 s later, then kills the process tree 2.5 s
- * after that (ecosystem.md §1.9). The contract is stricter: stop within 5 s and leave a report. So the first signal
- * aborts the operation, and a hard deadline `graceMs` later runs one last callback (render what is known) and exits,
- * whether or not the operation has unwound by then.
+ * Cancellation, the same on both hosts. GitHub's runner sends SIGINT, then SIGTERM 7.5 s later, then kills the
+ * process tree (ecosystem.md §1.9); the ADO agent sends SIGINT, SIGTERM, then kills (PROCESS_SIGINT_TIMEOUT, §3.9).
+ * The contract is stricter: stop within 5 s and leave a report. So the first signal aborts the operation, and a hard
+ * deadline `graceMs` later (or at a second signal) runs one last callback (render what is known) and exits, whether
+ * or not the operation has unwound by then.
  */
-import { CancelledError } from '../core/errors';
+import { CancelledError } from './errors';
 
 export const DEFAULT_GRACE_MS = 4000;
 /** The last callback's own budget before the process exits regardless. */

@@ -1,0 +1,81 @@
+/**
+ * What both front-ends say about a finished report: the problems worth an annotation (GitHub) or an issue (ADO),
+ * and the step's result. They differ only in how they say it.
+ */
+import { redact } from './errors';
+import type { TransferReport } from './report';
+import type { ArtifactSpec, TransferSettings } from './settings';
+
+export interface Problem {
+  readonly title: string;
+  readonly text: string;
+}
+
+/** Failed runs, blobs and artifacts, redacted; warnings (not errors) when ContinueOnErrors let the step succeed. */
+export function problems(report: TransferReport): { readonly level: 'error' | 'warning'; readonly items: readonly Problem[] } {
+  const partial = report.outcome === 'partial';
+  const items: Problem[] = [];
+  for (const r of report.runs) {
+    if (r.status === 'failed' || (r.status === 'timed-out' && !partial)) {
+      const what = r.status === 'failed' ? `failed${r.error ? `: ${r.error}` : ''}` : 'did not finish in time';
+      items.push({ title: `Pipeline run ${r.name}`, text: `${r.kind} pipeline run '${r.name}' (pipeline '${r.pipeline}', blob '${r.blob}') ${what}` });
+    }
+  }
+  for (const b of report.blobs) if (b.error !== undefined) items.push({ title: `Blob ${b.name}`, text: `blob '${b.name}': ${b.error}` });
+  for (const a of report.artifacts) if (a.result === 'failed') items.push({ title: `Artifact ${a.artifact}`, text: `${a.artifact}: ${a.reason ?? 'failed'}` });
+  return { level: partial ? 'warning' : 'error', items: items.map((p) => ({ title: p.title, text: redact(p.text) })) };
+}
+
+export interface Conclusion {
+  /** success: the step succeeds; warning: it succeeds with issues (ContinueOnErrors); failure: it fails. */
+  readonly result: 'success' | 'warning' | 'failure';
+  readonly message: string;
+}
+
+/** The step's result: failed, cancelled and timed-out fail it; partial (ContinueOnErrors) passes with warnings. */
+export function conclude(report: TransferReport, failedArtifactsOutput: string): Conclusion {
+  const failed = report.artifacts.filter((a) => a.result === 'failed').length;
+  const op = `acr-transfer ${report.operation}${report.dryRun ? ' (dry run)' : ''}`;
+  switch (report.outcome) {
+    case 'succeeded':
+      return { result: 'success', message: `${op}: succeeded.` };
+    case 'partial':
+      return { result: 'warning', message: `${op} finished with ${failed} failed artifact(s), allowed by ContinueOnErrors: see ${failedArtifactsOutput}.` };
+    case 'cancelled':
+      return { result: 'failure', message: redact(report.error ?? `${op} was cancelled; a re-run with the same inputs resumes.`) };
+    case 'timed-out':
+      return { result: 'failure', message: redact(report.error ?? `${op} ran out of time (timeout-minutes); see the report for what is still running.`) };
+    case 'failed':
+      return { result: 'failure', message: redact(report.error ?? `${op} failed${failed ? `: ${failed} artifact(s) failed` : ''}.`) };
+  }
+}
+
+/** A report for when the operation could not return its own: an early error, or the cancellation deadline. */
+export function stoppedReport(
+  settings: TransferSettings,
+  startTime: Date,
+  outcome: 'failed' | 'cancelled',
+  error: string,
+  partial?: Partial<Pick<TransferReport, 'artifacts' | 'runs' | 'blobs'>>,
+): TransferReport {
+  return {
+    operation: settings.operation,
+    dryRun: settings.dryRun,
+    outcome,
+    startTime: startTime.toISOString(),
+    finishTime: new Date().toISOString(),
+    artifacts:
+      partial?.artifacts ??
+      settings.artifacts.map((a) => ({ artifact: artifactText(a), result: 'pending' as const, reason: 'not reported: the operation stopped early' })),
+    runs: partial?.runs ?? [],
+    blobs: partial?.blobs ?? [],
+    checks: [],
+    usage: [],
+    warnings: [],
+    error: redact(error),
+  };
+}
+
+function artifactText(a: ArtifactSpec): string {
+  return a.kind === 'digest' ? `${a.repository}@${a.digest}` : a.kind === 'pattern' ? a.text : `${a.repository}:${a.tag}`;
+}
