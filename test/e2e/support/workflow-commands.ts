@@ -120,3 +120,15 @@ export function applyMasks(text: string, masks: readonly string[]): string {
   for (const m of [...masks].filter(Boolean).sort((a, b) => b.length - a.length)) out = out.split(m).join('***');
   return out;
 }
+
+/** The log as the runner's UI shows it without step debug: groups as headings, annotations as lines, no debug. */
+export function runnerView(stdout: string): string {
+  const out: string[] = [];
+  for (const raw of stdout.split(/\r?\n/)) {
+    const m = COMMAND.exec(raw.trimStart());
+    if (!m) out.push(raw);
+    else if (m[1] === 'group') out.push(`▸ ${unescapeData(m[3] ?? '')}`);
+    else if (m[1] === 'error' || m[1] === 'warning' || m[1] === 'notice') out.push(`${m[1].replace(/^./, (c) => c.toUpperCase())}: ${unescapeData(m[3] ?? '')}`);
+  }
+  return out.join('\n');
+}
