@@ -36,3 +36,48 @@ export function renderActionYml(): string {
   lines.push('runs:', `  using: ${yamlString('node24')}`, `  main: ${yamlString('dist/index.js')}`);
   return `${lines.join('\n')}\n`;
 }
+
+/** README rows for the action's inputs and outputs: name, default, meaning (`|` escaped for Markdown tables). */
+export function readmeRows(): { inputs: string[][]; outputs: string[][] } {
+  const cell = (t: string): string => t.replace(/([|*_])/g, '\\$1');
+  return {
+    inputs: INPUTS.map((i) => [`\`${i.name}\``, i.default !== undefined ? `\`${i.default}\`` : '', cell(i.description)]),
+    outputs: OUTPUTS.map((o) => [`\`${o.name}\``, cell(o.description)]),
+  };
+}
+
+const table = (head: readonly string[], rows: readonly string[][]): string =>
+  [head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+
+/** Puts the inputs and outputs tables between their markers in the README. */
+export function withReadmeTables(doc: string): string {
+  const { inputs, outputs } = readmeRows();
+  let out = doc;
+  for (const [marker, text] of [
+    ['action-inputs', table(['input', 'default', 'meaning'], inputs)],
+    ['action-outputs', table(['output', 'meaning'], outputs)],
+  ] as const) {
+    const start = out.indexOf(`<!-- ${marker}:start -->`);
+    const end = out.indexOf(`<!-- ${marker}:end -->`);
+    if (start < 0 || end < start) throw new Error(`README.md has no <!-- ${marker}:start --> … <!-- ${marker}:end --> markers`);
+    out = `${out.slice(0, start)}<!-- ${marker}:start -->\n\n${text}\n\n${out.slice(end)}`;
+  }
+  return out;
+}
+
+/** The rows of the Markdown table between a marker pair, cells trimmed (layout-independent, as Prettier may realign it). */
+export function tableRowsBetween(doc: string, marker: string): string[][] {
+  const start = doc.indexOf(`<!-- ${marker}:start -->`);
+  const end = doc.indexOf(`<!-- ${marker}:end -->`);
+  return doc
+    .slice(start, end)
+    .split('\n')
+    .filter((l) => l.startsWith('|'))
+    .slice(2)
+    .map((l) =>
+      l
+        .slice(1, -1)
+        .split(/(?<!\\)\|/)
+        .map((c) => c.trim()),
+    );
+}

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { renderActionYml, yamlString } from '../../action/action-yml';
+import { readmeRows, renderActionYml, tableRowsBetween, yamlString } from '../../action/action-yml';
 import { INPUTS, OUTPUTS } from '../../core/inputs';
 
 const committed = readFileSync(path.join(__dirname, '..', '..', 'action.yml'), 'utf8');
@@ -73,5 +73,16 @@ describe('action.yml', () => {
     expect(yamlString('a: b')).toBe(`'a: b'`);
     expect(yamlString(`both ' and "`)).toBe(`'both '' and "'`);
     expect(yamlString('x\ny')).toBe('"x\\ny"');
+  });
+});
+
+describe('README', () => {
+  const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+
+  it('lists every input and output of action.yml, with its default and description (run `npm run gen:action`)', () => {
+    const rows = readmeRows();
+    expect(tableRowsBetween(readme, 'action-inputs')).toEqual(rows.inputs);
+    expect(tableRowsBetween(readme, 'action-outputs')).toEqual(rows.outputs);
+    expect(rows.inputs.map((r) => r[0])).toEqual(INPUTS.map((i) => `\`${i.name}\``));
   });
 });
