@@ -100,6 +100,7 @@ async function up(): Promise<void> {
     subscriptionId,
     resourceGroup,
     location: 'eastus',
+    keyVaultName: 'acrtransferkv',
     registries: {
       source: {
         name: registryNames.source,

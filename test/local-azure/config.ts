@@ -67,6 +67,8 @@ export interface EmulatorConfig {
   readonly subscriptionId: string;
   readonly resourceGroup: string;
   readonly location: string;
+  /** Name of the one Key Vault (an ARM resource whose vaultUri is the main port, i.e. env.keyVaultUrl). */
+  readonly keyVaultName: string;
   readonly registries: { readonly source: EmulatorRegistryConfig; readonly target: EmulatorRegistryConfig };
   readonly storage: { readonly source: StorageEnv; readonly target: StorageEnv };
 }

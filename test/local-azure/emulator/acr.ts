@@ -1,11 +1,13 @@
 /**
  * The ACR data plane of one registry, on its own HTTPS port: the token service (/oauth2/exchange, /oauth2/token)
- * and a token-checking, streaming proxy of /v2/ to a plain distribution registry.
+ * a token-checking, streaming proxy of /v2/ to a plain distribution registry, and ACR's manifest list
+ * (`GET /acr/v1/{repo}/_manifests`, which distribution lacks; see acr-manifests.ts).
  * Flow and shapes: ../../../../shared/docs/domain.md §9; the token-auth challenge: local-azure.md §2.
  */
 import { randomUUID } from 'node:crypto';
 import { type IncomingHttpHeaders, type OutgoingHttpHeaders, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { EmulatorRegistryConfig } from '../config';
+import { listStoredManifests, type ManifestEntry } from './acr-manifests';
 import { ACR_RESOURCE, ARM_AUDIENCES, type Emulator } from './context';
 import { bearerToken, headerValue, HttpError, readForm, type Request, Router, sendJson } from './http';
 import { type Claims, SigningKey, verifyJwt } from './jwt';
@@ -112,6 +114,10 @@ export function repositoryOf(pathname: string): string | undefined {
   return undefined;
 }
 
+/** Distribution's repository name grammar; also keeps `..` and other path tricks out of the storage lookup. */
+const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+const MANIFEST_ORDERS = ['', 'timedesc', 'timeasc'];
+
 /** What a /v2/ request needs, as distribution's token auth has it: reads pull, writes pull+push, DELETE delete, mounts pull on `from`. */
 export function requiredAccess(method: string, url: URL): Access[] {
   if (url.pathname === '/v2/_catalog') return [{ type: 'registry', name: 'catalog', actions: ['*'] }];
@@ -154,7 +160,7 @@ class AcrFrontEnd {
 
   constructor(
     private readonly emu: Emulator,
-    reg: EmulatorRegistryConfig,
+    private readonly reg: EmulatorRegistryConfig,
   ) {
     this.loginServer = `${emu.config.host}:${reg.port}`.toLowerCase();
     this.backend = new URL(reg.backendUrl);
@@ -266,13 +272,53 @@ class AcrFrontEnd {
     return registryError(401, 'UNAUTHORIZED', 'authentication required', detail.length > 0 ? detail : null, { 'www-authenticate': header });
   }
 
-  async v2(req: Request, res: ServerResponse): Promise<void> {
-    const need = requiredAccess(req.method, req.url);
+  /** Checks the ACR access token against what the request needs; answers with the token challenge when it falls short. */
+  private authorize(req: Request, need: readonly Access[]): void {
     const token = bearerToken(req);
     const claims = token ? this.verifyOwn(token, 'access_token') : undefined;
     if (!claims) throw this.challenge(need, token ? 'invalid_token' : undefined);
     const access = Array.isArray(claims['access']) ? (claims['access'] as Access[]) : [];
     if (!need.every((n) => isGranted(access, n))) throw this.challenge(need, 'insufficient_scope');
+  }
+
+  /**
+   * ACR's manifest list: needs `metadata_read` on the repository (what ACR's challenge asks for); ordered by digest, or by
+   * time with `orderby=timedesc|timeasc`; pages of `n` (≤ 100) after the digest `last`, with a Link header to the next.
+   */
+  async listManifests(req: Request, res: ServerResponse): Promise<void> {
+    const repo = req.params['repo'] ?? '';
+    this.authorize(req, [{ type: 'repository', name: repo, actions: ['metadata_read'] }]);
+    if (!REPOSITORY.test(repo)) throw registryError(400, 'NAME_INVALID', 'invalid repository name', { name: repo });
+    const q = req.url.searchParams;
+    const orderby = (q.get('orderby') ?? '').toLowerCase();
+    if (!MANIFEST_ORDERS.includes(orderby)) throw registryError(400, 'UNSUPPORTED', `orderby '${orderby}' is not supported; use timedesc or timeasc`);
+    const raw = q.get('n');
+    let n = PAGE_MAX;
+    if (raw !== null && raw !== '') {
+      const x = Number(raw);
+      if (!Number.isInteger(x) || x < 0) throw registryError(400, 'PAGINATION_NUMBER_INVALID', 'invalid number of results requested', { n: raw });
+      n = Math.min(x, PAGE_MAX);
+    }
+    const all = await listStoredManifests(this.reg.rootDir, repo);
+    if (!all) throw registryError(404, 'NAME_UNKNOWN', 'repository name not known to registry', { name: repo });
+    const byTime = (a: ManifestEntry, b: ManifestEntry): number => a.lastUpdateTime.localeCompare(b.lastUpdateTime) || a.digest.localeCompare(b.digest);
+    const sorted = [...all].sort(orderby === 'timedesc' ? (a, b) => byTime(b, a) : orderby === 'timeasc' ? byTime : (a, b) => a.digest.localeCompare(b.digest));
+    const last = q.get('last');
+    let start = 0;
+    if (last) {
+      const i = sorted.findIndex((m) => m.digest === last);
+      start = i >= 0 ? i + 1 : orderby === '' ? sorted.findIndex((m) => m.digest > last) : sorted.length;
+      if (start < 0) start = sorted.length;
+    }
+    const page = sorted.slice(start, start + n);
+    const headers: Record<string, string> = { ...API_VERSION_HEADER };
+    if (n > 0 && start + n < sorted.length)
+      headers['link'] = `</acr/v1/${repo}/_manifests?last=${encodeURIComponent(page.at(-1)!.digest)}&n=${n}&orderby=${orderby}>; rel="next"`;
+    sendJson(res, 200, { registry: this.loginServer, imageName: repo, manifests: page }, headers);
+  }
+
+  async v2(req: Request, res: ServerResponse): Promise<void> {
+    this.authorize(req, requiredAccess(req.method, req.url));
     if (req.method === 'GET' && req.url.pathname === '/v2/_catalog') return this.listPaged(req, res, '/v2/_catalog', 'repositories', true);
     const repo = repositoryOf(req.url.pathname);
     if (req.method === 'GET' && repo && req.url.pathname === `/v2/${repo}/tags/list`) return this.listPaged(req, res, req.url.pathname, 'tags', false);
@@ -381,5 +427,6 @@ export function registerAcr(router: Router, emu: Emulator, reg: EmulatorRegistry
   router.add('acr', 'POST', /^\/oauth2\/exchange\/?$/, (req, res) => acr.exchange(req, res));
   router.add('acr', 'POST', /^\/oauth2\/token\/?$/, (req, res) => acr.tokenPost(req, res));
   router.add('acr', 'GET', /^\/oauth2\/token\/?$/, (req, res) => acr.tokenGet(req, res));
+  router.add('acr', 'GET', /^\/acr\/v1\/(?<repo>.+)\/_manifests$/, (req, res) => acr.listManifests(req, res));
   router.add('acr', '*', /^\/v2(?:\/.*)?$/, (req, res) => acr.v2(req, res));
 }

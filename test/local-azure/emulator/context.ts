@@ -41,6 +41,14 @@ export interface Knobs {
   idTokenLifetimeSeconds: number;
   /** Lifetime of Entra access tokens. */
   accessTokenLifetimeSeconds: number;
+  /**
+   * Pipeline runs (and source triggers) check their identity's Key Vault access (SasToken) or storage role
+   * (ManagedIdentity) as the real service does. Off by default: suites written before issue 5 create pipelines
+   * without granting anything, and the grants are the lifecycle operations' business, not every test's.
+   */
+  enforceAccess: boolean;
+  /** How long after an access policy or role assignment it takes effect (Azure: up to minutes, see the ACR FAQ). */
+  grantDelayMs: number;
   runFailures: RunFailure[];
   faults: Fault[];
 }
@@ -55,6 +63,8 @@ export function defaultKnobs(): Knobs {
     triggerIntervalMs: 1000,
     idTokenLifetimeSeconds: 600,
     accessTokenLifetimeSeconds: 3600,
+    enforceAccess: false,
+    grantDelayMs: 0,
     runFailures: [],
     faults: [],
   };
@@ -71,6 +81,29 @@ export interface TokenVerifier {
 /** Key Vault as the transfer service sees it (keyvault.ts): reads a secret by its URI. */
 export interface SecretReader {
   readSecret(secretUri: string): Outcome<{ value: string; version: string }>;
+}
+
+/**
+ * Who may do what, as the transfer service is checked by Key Vault and storage (arm/access.ts). Each answer is
+ * undefined when allowed, else the service's refusal; the caller decides whether enforcement is on.
+ */
+export interface AccessChecker {
+  /** Key Vault: may one of `principalIds` get secrets (access policy or RBAC, whichever the vault uses)? */
+  secretGetDenial(principalIds: readonly string[]): AccessDenial | undefined;
+  /** Storage RBAC: may one of `principalIds` read (`write: false`) or write/delete blobs of the container? */
+  blobDenial(principalIds: readonly string[], account: string, container: string, write: boolean): AccessDenial | undefined;
+  /** The vault URI (env.keyVaultUrl) and its name, for messages. */
+  readonly vault: { readonly name: string; readonly uri: string };
+}
+
+export interface AccessDenial {
+  readonly status: number;
+  readonly code: string;
+  readonly message: string;
+  /** Key Vault's innererror code (AccessDenied, ForbiddenByRbac). */
+  readonly innerCode?: string;
+  /** The role that would fix it (storage), for the run's hint. */
+  readonly role?: string;
 }
 
 /** Starts pipeline runs (transfer/runner.ts); the ARM layer calls it after accepting a run PUT. */
@@ -117,6 +150,7 @@ export interface Emulator {
   secrets: SecretReader;
   arm: ArmStore;
   runs: RunExecutor;
+  access: AccessChecker;
 }
 
 /**

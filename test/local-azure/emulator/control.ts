@@ -12,6 +12,8 @@ const SCALAR_KNOBS = [
   'triggerIntervalMs',
   'idTokenLifetimeSeconds',
   'accessTokenLifetimeSeconds',
+  'enforceAccess',
+  'grantDelayMs',
 ] as const;
 
 function bad(message: string): HttpError {

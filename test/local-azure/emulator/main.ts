@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EmulatorConfig, Side } from '../config';
 import { registerAcr } from './acr';
+import { registerAccess } from './arm/access';
 import { registerArm } from './arm/routes';
 import { type Emulator, defaultKnobs, type Fault } from './context';
 import { registerControl } from './control';
@@ -23,9 +24,12 @@ export interface RequestLogEntry {
   readonly service: Service | 'unknown';
   readonly method: string;
   readonly path: string;
+  /** The status the emulator answered; 0 when it never handled the request (the client went away first). */
   readonly status: number;
   readonly ms: number;
   readonly fault?: Fault['kind'];
+  /** The client closed the connection before the whole answer reached it. */
+  readonly clientGone?: true;
 }
 
 function takeFault(emu: Emulator, service: Service, method: string, pathname: string): Fault | undefined {
@@ -91,6 +95,8 @@ function serve(emu: Emulator, router: Router, port: number, log: (e: RequestLogE
     const found = router.match(method, url.pathname);
     const service: Service | 'unknown' = 'route' in found ? found.route.service : 'unknown';
     let faultKind: Fault['kind'] | undefined;
+    // Set once a handler has produced its answer, even if a held (delay fault) answer never reaches the client.
+    let handled = false;
     res.on('finish', () =>
       log({
         time: new Date(started).toISOString(),
@@ -111,9 +117,10 @@ function serve(emu: Emulator, router: Router, port: number, log: (e: RequestLogE
           service,
           method,
           path: redactedPath(url),
-          status: 0,
+          status: handled ? res.statusCode : 0,
           ms: Date.now() - started,
           ...(faultKind ? { fault: faultKind } : {}),
+          clientGone: true,
         });
     });
     void (async () => {
@@ -130,6 +137,7 @@ function serve(emu: Emulator, router: Router, port: number, log: (e: RequestLogE
           }
         }
         await found.route.handler({ service: found.route.service, method, url, headers: raw.headers, raw, params: found.params }, res);
+        handled = true;
       } catch (e) {
         if (res.headersSent) {
           res.destroy();
@@ -167,12 +175,18 @@ export function startEmulator(config: EmulatorConfig): { emu: Emulator; close: (
     secrets: { readSecret: missing('secrets') },
     arm: { getPipeline: missing('arm'), listPipelines: missing('arm'), createTriggeredRun: missing('arm') },
     runs: { start: missing('runs') },
+    access: {
+      secretGetDenial: missing('access'),
+      blobDenial: missing('access'),
+      vault: { name: config.keyVaultName, uri: `https://${config.host}:${config.port}/` },
+    },
   };
   const main = new Router();
   registerControl(main, emu);
   registerEntra(main, emu);
   registerKeyVault(main, emu);
   registerArm(main, emu);
+  registerAccess(main, emu);
   emu.runs = createRunExecutor(emu);
   const servers = [serve(emu, main, config.port, log)];
   for (const side of ['source', 'target'] as Side[]) {

@@ -86,7 +86,7 @@ const STORAGE_ACCESS_MODE_SINCE = '2025-06-01';
 
 const PAGE_SIZE = 20;
 const MAX_ARTIFACTS = 50;
-const RESOURCE_NOT_FOUND_HELP = 'For more details please go to https://aka.ms/ARMResourceNotFoundFix';
+export const RESOURCE_NOT_FOUND_HELP = 'For more details please go to https://aka.ms/ARMResourceNotFoundFix';
 
 const EXPORT_OPTIONS = ['OverwriteBlobs', 'ContinueOnErrors'];
 const IMPORT_OPTIONS = ['OverwriteTags', 'DeleteSourceBlobOnSuccess', 'ContinueOnErrors'];
@@ -147,7 +147,7 @@ interface Ctx {
 
 // ---- errors
 
-function fail(status: number, code: string, message: string, target?: string, extra: Record<string, string> = {}): HttpError {
+export function fail(status: number, code: string, message: string, target?: string, extra: Record<string, string> = {}): HttpError {
   return new HttpError(status, { error: { code, message, ...(target !== undefined ? { target } : {}) } }, extra);
 }
 
@@ -164,7 +164,7 @@ function wwwAuthenticate(emu: Emulator, description: string): Record<string, str
   return { 'www-authenticate': `Bearer authorization_uri="${emu.baseUrl}/${emu.config.tenantId}", error="invalid_token", error_description="${d}"` };
 }
 
-function authenticate(emu: Emulator, req: Request): Claims {
+export function authenticate(emu: Emulator, req: Request): Claims {
   if (!headerValue(req.headers.authorization)) {
     throw fail(
       401,
@@ -216,10 +216,14 @@ function checkApiVersion(emu: Emulator, v: string, collection: Collection | unde
   );
 }
 
-function checkScope(emu: Emulator, sub: string, rg: string): void {
+export function checkSubscription(emu: Emulator, sub: string): void {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(sub))
     throw bad('InvalidSubscriptionId', `The provided subscription identifier '${sub}' is malformed or invalid.`);
   if (sub.toLowerCase() !== emu.config.subscriptionId.toLowerCase()) throw fail(404, 'SubscriptionNotFound', `The subscription '${sub}' could not be found.`);
+}
+
+export function checkScope(emu: Emulator, sub: string, rg: string): void {
+  checkSubscription(emu, sub);
   if (rg.toLowerCase() !== emu.config.resourceGroup.toLowerCase()) throw fail(404, 'ResourceGroupNotFound', `Resource group '${rg}' could not be found.`);
 }
 

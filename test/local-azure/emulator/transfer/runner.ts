@@ -163,7 +163,7 @@ class Execution {
     const blobName = str(obj(this.request['target'])['name']);
     if (!blobName) throw new RunError('The export run names no target blob (request.target.name).');
     this.update({ target: storageResponse(storage, blobName) });
-    const access = ContainerAccess.open(this.emu, storage);
+    const access = ContainerAccess.open(this.emu, storage, this.pipeline);
     const source = this.backend();
 
     const { resolved, errors } = await this.resolveAll(source);
@@ -178,6 +178,7 @@ class Execution {
       this.check();
       const catalogDigest = `sha256:${tarSummary.sha256}`;
       const blob = access.blockBlob(blobName);
+      access.authorize(`Uploading the export blob '${blobName}'`, 'write');
       try {
         await blob.uploadFile(file, {
           blobHTTPHeaders: { blobContentMD5: tarSummary.md5, blobContentType: 'application/x-tar' },
@@ -206,10 +207,10 @@ class Execution {
   private async refuseExistingBlob(access: ContainerAccess, blobName: string): Promise<void> {
     if (this.has('OverwriteBlobs')) return;
     // e.g. no read permission: the conditional upload decides, and its error is explained.
-    const exists = await access
-      .blob(blobName)
-      .exists()
-      .catch(() => false);
+    const exists = await (async () => {
+      access.authorize('', 'read');
+      return access.blob(blobName).exists();
+    })().catch(() => false);
     if (exists) throw this.blobExists(access.storage.containerUri, blobName);
   }
 
@@ -243,7 +244,7 @@ class Execution {
     const blobName = str(obj(this.request['source'])['name']);
     if (!blobName) throw new RunError('The import run names no source blob (request.source.name).');
     this.update({ source: storageResponse(storage, blobName) });
-    const access = ContainerAccess.open(this.emu, storage);
+    const access = ContainerAccess.open(this.emu, storage, this.pipeline);
     const target = this.backend();
 
     return this.withTempDir(async (dir) => {
@@ -270,6 +271,7 @@ class Execution {
       }
       if (imported.length === 0) throw new RunError(errors.length ? errors.join(' ') : `The blob '${blobName}' holds no artifacts.`);
       if (this.has('DeleteSourceBlobOnSuccess') && errors.length === 0) {
+        access.authorize(`Deleting the source blob '${blobName}' after the import (DeleteSourceBlobOnSuccess)`, 'delete');
         try {
           await access.blob(blobName).delete();
         } catch (e) {
@@ -285,6 +287,7 @@ class Execution {
     let body: Readable;
     let length = 0;
     let md5: Uint8Array | undefined;
+    access.authorize(`Downloading the blob '${blobName}'`, 'read');
     try {
       const res = await blob.download();
       if (!res.readableStreamBody) throw new Error('no body');

@@ -1,7 +1,9 @@
 /**
  * How the transfer service reaches the pipeline's blob container: with the SAS token from Key Vault (SasToken mode,
- * domain.md §4), or, in ManagedIdentity mode, as the identity would (here: the account key, i.e. RBAC assumed granted).
- * Azurite enforces SAS tokens (local-azure.md §1), so its 403s are turned into messages that name the fix.
+ * domain.md §4), or, in ManagedIdentity mode, as the identity would (here: the account key, after the emulator's own
+ * role check). Azurite enforces SAS tokens (local-azure.md §1), so its 403s are turned into messages that name the fix.
+ * With the `enforceAccess` knob on, the pipeline's identity (as ARM has it now) also needs secrets `get` on the vault
+ * (SasToken) or a blob data role on the storage account (ManagedIdentity), as in Azure (domain.md §4, §7).
  */
 import {
   AnonymousCredential,
@@ -12,7 +14,7 @@ import {
   StorageSharedKeyCredential,
   type StoragePipelineOptions,
 } from '@azure/storage-blob';
-import type { Emulator, Json } from '../context';
+import type { Emulator, Json, PipelineRecord } from '../context';
 
 export type TransferKind = 'export' | 'import';
 export type SasPermission = 'add' | 'read' | 'write' | 'list' | 'delete';
@@ -59,22 +61,63 @@ interface Sas {
   readonly params: URLSearchParams;
 }
 
+function obj(v: unknown): Json {
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {};
+}
+
+/** Principal ids of the pipeline's identities (system-assigned first), read from ARM now: an identity may change after the run started. */
+export function pipelinePrincipals(emu: Emulator, pipeline: PipelineRecord): string[] {
+  const current = emu.arm.getPipeline(pipeline.registry, pipeline.kind, pipeline.name) ?? pipeline;
+  const identity = obj(current.resource['identity']);
+  const ids = typeof identity['principalId'] === 'string' ? [identity['principalId']] : [];
+  for (const uai of Object.values(obj(identity['userAssignedIdentities']))) {
+    const id = obj(uai)['principalId'];
+    if (typeof id === 'string') ids.push(id);
+  }
+  return ids;
+}
+
+/** ManagedIdentity mode: whose roles to check, on which account and container. */
+interface IdentityAccess {
+  readonly emu: Emulator;
+  readonly pipeline: PipelineRecord;
+  readonly account: string;
+  readonly container: string;
+}
+
 /** Credentials for one container, and the knowledge needed to explain a refusal. */
 export class ContainerAccess {
   private constructor(
     readonly storage: PipelineStorage,
     private readonly sas: Sas | undefined,
     private readonly keyCredential: StorageSharedKeyCredential | undefined,
+    private readonly identity?: IdentityAccess,
   ) {}
 
-  /** Reads the SAS from Key Vault (SasToken mode) or finds the account key (ManagedIdentity mode). */
-  static open(emu: Emulator, storage: PipelineStorage): ContainerAccess {
+  /** Reads the SAS from Key Vault (SasToken mode) or finds the account key (ManagedIdentity mode), as `pipeline`'s identity. */
+  static open(emu: Emulator, storage: PipelineStorage, pipeline: PipelineRecord): ContainerAccess {
     if (storage.storageAccessMode === 'ManagedIdentity') {
       const account = [emu.config.storage.source, emu.config.storage.target].find((s) => storage.containerUri.startsWith(s.blobEndpoint.replace(/\/+$/, '')));
       if (!account) throw new RunError(`The storage container '${storage.containerUri}' is not in a storage account the local Azure knows.`);
-      return new ContainerAccess(storage, undefined, new StorageSharedKeyCredential(account.account, account.key));
+      const container = storage.containerUri.slice(account.blobEndpoint.replace(/\/+$/, '').length + 1).split('/')[0] ?? '';
+      return new ContainerAccess(storage, undefined, new StorageSharedKeyCredential(account.account, account.key), {
+        emu,
+        pipeline,
+        account: account.account,
+        container,
+      });
     }
     if (!storage.keyVaultUri) throw new RunError(`The ${storage.kind} pipeline uses SasToken access but names no Key Vault secret (keyVaultUri).`);
+    if (emu.knobs.enforceAccess) {
+      // Key Vault checks the caller before it looks for the secret, so a missing grant hides a missing secret.
+      const denial = emu.access.secretGetDenial(pipelinePrincipals(emu, pipeline));
+      if (denial) {
+        const name = /\/secrets\/([^/?#]+)/.exec(storage.keyVaultUri)?.[1] ?? storage.keyVaultUri;
+        throw new RunError(
+          `Failed to get secret '${name}' from Key Vault '${emu.access.vault.uri}': ${denial.status} Forbidden (${denial.code}): ${denial.message}${denial.innerCode ? ` (${denial.innerCode})` : ''}`,
+        );
+      }
+    }
     const secret = emu.secrets.readSecret(storage.keyVaultUri);
     if (!secret.ok)
       throw new RunError(
@@ -83,6 +126,21 @@ export class ContainerAccess {
     // Docs store it with a leading '?'; the CLI's own test stored it without (domain.md §4): accept both.
     const token = secret.value.trim().replace(/^\?/, '');
     return new ContainerAccess(storage, { token, params: new URLSearchParams(token) }, undefined);
+  }
+
+  /**
+   * ManagedIdentity mode with `enforceAccess`: throws storage's 403 unless the identity holds a blob data role for
+   * `needed` (read and list: Reader or above; add, write, delete: Contributor or above). SasToken access is Azurite's to judge.
+   */
+  authorize(what: string, needed: SasPermission): void {
+    const id = this.identity;
+    if (!id || !id.emu.knobs.enforceAccess) return;
+    const principals = pipelinePrincipals(id.emu, id.pipeline);
+    const denial = id.emu.access.blobDenial(principals, id.account, id.container, needed !== 'read' && needed !== 'list');
+    if (!denial) return;
+    throw new RunError(
+      `${what} was refused by storage: ${denial.status} ${denial.code}: ${denial.message} The ${this.storage.kind} pipeline's managed identity (oid=${principals[0] ?? 'none'}) needs the ${denial.role ?? 'Storage Blob Data Contributor'} role on the storage account '${id.account}' (or on its container, resource group or subscription).`,
+    );
   }
 
   private url(blobName?: string): string {

@@ -5,7 +5,7 @@
  * rewritten (or re-tagged with metadata) blob triggers again, and an unchanged one does not.
  */
 import type { Emulator, Json, PipelineRecord } from '../context';
-import { ContainerAccess, pipelineStorage } from './storage';
+import { ContainerAccess, pipelineStorage, RunError } from './storage';
 
 const MAX_AGE_MS = 60 * 24 * 3600 * 1000;
 const WAKE_MS = 100;
@@ -41,7 +41,7 @@ export function startSourceTriggers(emu: Emulator): () => void {
     const key = pipelineKey(p);
     let access: ContainerAccess;
     try {
-      access = ContainerAccess.open(emu, pipelineStorage('import', p.resource));
+      access = ContainerAccess.open(emu, pipelineStorage('import', p.resource), p);
     } catch (e) {
       log(key, (e as Error).message);
       return;
@@ -49,6 +49,7 @@ export function startSourceTriggers(emu: Emulator): () => void {
     const known = seen.get(key) ?? new Map<string, string>();
     seen.set(key, known);
     try {
+      access.authorize(`Listing the import container '${access.storage.containerUri}'`, 'list');
       for await (const b of access.container().listBlobsFlat({ includeMetadata: true })) {
         if (stopped || known.get(b.name) === b.properties.etag) continue;
         const eligible =
@@ -67,7 +68,7 @@ export function startSourceTriggers(emu: Emulator): () => void {
         }
       }
     } catch (e) {
-      log(key, access.explain(e, `Listing the import container '${access.storage.containerUri}'`, 'list').message);
+      log(key, e instanceof RunError ? e.message : access.explain(e, `Listing the import container '${access.storage.containerUri}'`, 'list').message);
     }
   };
 

@@ -1,0 +1,126 @@
+/**
+ * ACR's manifest list (`GET /acr/v1/{repo}/_manifests`), computed from the distribution registry's storage, which has
+ * no API for it: `{rootDir}/docker/registry/v2/repositories/{repo}/_manifests/revisions/sha256/{hex}/link` for every
+ * manifest still stored and `…/_manifests/tags/{tag}/current/link` for where each tag points. A manifest DELETE removes
+ * its revision link and the tags on it, so the list follows deletes at once.
+ * Shape (one entry per manifest): as ACR answers, e.g. the recording in Azure/azure-sdk-for-js
+ * sdk/containerregistry/container-registry/recordings (`tags` only when tagged; architecture/os for image manifests).
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import * as path from 'node:path';
+
+export interface ManifestEntry {
+  readonly digest: string;
+  /** The manifest's size plus the sizes of the config and layers it names (for an index: the index alone). */
+  readonly imageSize: number;
+  readonly createdTime: string;
+  readonly lastUpdateTime: string;
+  readonly architecture?: string;
+  readonly os?: string;
+  readonly mediaType: string;
+  readonly configMediaType?: string;
+  readonly tags?: readonly string[];
+  readonly changeableAttributes: { deleteEnabled: boolean; writeEnabled: boolean; readEnabled: boolean; listEnabled: boolean };
+}
+
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+
+type Json = Record<string, unknown>;
+
+function obj(v: unknown): Json {
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {};
+}
+
+async function readLink(file: string): Promise<{ digest: string; mtimeMs: number } | undefined> {
+  try {
+    const [text, s] = await Promise.all([readFile(file, 'utf8'), stat(file)]);
+    const digest = text.trim();
+    return /^sha256:[a-f0-9]{64}$/.test(digest) ? { digest, mtimeMs: s.mtimeMs } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function entries(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch {
+    return [];
+  }
+}
+
+function blobPath(v2: string, digest: string): string {
+  const hex = digest.slice('sha256:'.length);
+  return path.join(v2, 'blobs', 'sha256', hex.slice(0, 2), hex, 'data');
+}
+
+async function readJsonBlob(v2: string, digest: string): Promise<{ bytes: number; json: Json } | undefined> {
+  try {
+    const buf = await readFile(blobPath(v2, digest));
+    return { bytes: buf.length, json: obj(JSON.parse(buf.toString('utf8'))) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Tags are files under `tags/` whose names may hold no slash, so one level is enough. */
+async function tagsByDigest(manifestsDir: string): Promise<Map<string, { tags: string[]; mtimeMs: number }>> {
+  const out = new Map<string, { tags: string[]; mtimeMs: number }>();
+  for (const tag of await entries(path.join(manifestsDir, 'tags'))) {
+    const link = await readLink(path.join(manifestsDir, 'tags', tag, 'current', 'link'));
+    if (!link) continue;
+    const e = out.get(link.digest) ?? { tags: [], mtimeMs: 0 };
+    e.tags.push(tag);
+    e.mtimeMs = Math.max(e.mtimeMs, link.mtimeMs);
+    out.set(link.digest, e);
+  }
+  return out;
+}
+
+/** Every manifest stored in `repo`, or undefined when the repository does not exist. */
+export async function listStoredManifests(rootDir: string, repo: string): Promise<ManifestEntry[] | undefined> {
+  const v2 = path.join(rootDir, 'docker', 'registry', 'v2');
+  const manifestsDir = path.join(v2, 'repositories', ...repo.split('/'), '_manifests');
+  try {
+    if (!(await stat(manifestsDir)).isDirectory()) return undefined;
+  } catch {
+    return undefined;
+  }
+  const tags = await tagsByDigest(manifestsDir);
+  const out: ManifestEntry[] = [];
+  for (const hex of await entries(path.join(manifestsDir, 'revisions', 'sha256'))) {
+    // A deleted manifest leaves its directory behind without the link.
+    const link = await readLink(path.join(manifestsDir, 'revisions', 'sha256', hex, 'link'));
+    if (!link) continue;
+    const blob = await readJsonBlob(v2, link.digest);
+    const m = blob?.json ?? {};
+    const isIndex = Array.isArray(m['manifests']);
+    const mediaType = typeof m['mediaType'] === 'string' ? m['mediaType'] : isIndex ? OCI_INDEX : OCI_MANIFEST;
+    const config = obj(m['config']);
+    const layers = Array.isArray(m['layers']) ? m['layers'].map(obj) : [];
+    const sizeOf = (d: Json): number => (typeof d['size'] === 'number' ? d['size'] : 0);
+    const imageSize = (blob?.bytes ?? 0) + (isIndex ? 0 : sizeOf(config) + layers.reduce((s, l) => s + sizeOf(l), 0));
+    let platform: { architecture?: string; os?: string } = {};
+    if (!isIndex && typeof config['digest'] === 'string') {
+      const c = (await readJsonBlob(v2, config['digest']))?.json ?? {};
+      platform = {
+        ...(typeof c['architecture'] === 'string' ? { architecture: c['architecture'] } : {}),
+        ...(typeof c['os'] === 'string' ? { os: c['os'] } : {}),
+      };
+    }
+    const tagged = tags.get(link.digest);
+    out.push({
+      digest: link.digest,
+      imageSize,
+      createdTime: new Date(link.mtimeMs).toISOString(),
+      lastUpdateTime: new Date(Math.max(link.mtimeMs, tagged?.mtimeMs ?? 0)).toISOString(),
+      ...platform,
+      mediaType,
+      ...(typeof config['mediaType'] === 'string' ? { configMediaType: config['mediaType'] } : {}),
+      ...(tagged ? { tags: tagged.tags.sort() } : {}),
+      changeableAttributes: { deleteEnabled: true, writeEnabled: true, readEnabled: true, listEnabled: true },
+    });
+  }
+  return out;
+}
