@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { camelCase, type InputSpec, type Operation, OPERATIONS, OUTPUTS } from '../core/inputs';
-import { EXPORT_OPTIONS, IMPORT_OPTIONS } from '../core/settings';
+import { EXPORT_OPTIONS, IMPORT_OPTIONS, SAS_SIGNINGS } from '../core/settings';
 import { ADO_INPUTS, adoText, SERVICE_CONNECTION_INPUT } from './names';
 
 export const TASK_JSON_PATH = path.join(__dirname, 'task.json');
@@ -51,15 +51,16 @@ const USED_BY: Readonly<Record<string, readonly Operation[]>> = {
   'source-trigger': ['import', 'transfer', 'setup', 'check'],
   'pipeline-identity': ['export', 'import', 'transfer', 'setup', 'check'],
   'api-version': ['export', 'import', 'transfer', 'setup', 'check', 'cleanup'],
-  artifacts: ['export', 'transfer', 'check'],
+  artifacts: ['export', 'transfer', 'check', 'cleanup'],
   'blob-name': ['export', 'transfer'],
-  blobs: ['import', 'copy'],
+  blobs: ['import', 'copy', 'check', 'cleanup'],
   'max-artifacts-per-run': ['export', 'transfer'],
   'max-parallel-runs': ['export', 'import', 'copy', 'transfer'],
   'skip-existing': ['export', 'transfer'],
   verify: ['import', 'copy', 'transfer'],
   preflight: ['export', 'import', 'copy', 'transfer'],
   'sas-expiry-days': ['setup'],
+  'sas-signing': ['setup'],
   'grant-access': ['setup'],
   'older-than-days': ['cleanup'],
   'failed-only': ['cleanup'],
@@ -74,6 +75,7 @@ const PICK_LISTS: Readonly<Record<string, { options: readonly string[]; multi?: 
   'import-options': { options: IMPORT_OPTIONS, multi: true },
   'source-trigger': { options: ['disabled', 'enabled'] },
   'storage-access-mode': { options: ['sas-token', 'managed-identity'] },
+  'sas-signing': { options: SAS_SIGNINGS },
 };
 
 const MULTI_LINE = new Set(['artifacts', 'blobs']);

@@ -105,7 +105,19 @@ export const INPUTS: readonly InputSpec[] = [
   { name: 'dry-run', group: 'run', default: 'false', description: 'Resolve, plan and check; print the plan (batches, blob and run names); change nothing.' },
   { name: 'preflight', group: 'run', default: 'true', description: 'Run the applicable check items first.' },
   // setup and cleanup.
-  { name: 'sas-expiry-days', group: 'setup', default: '30', description: 'setup: lifetime of the SAS tokens it creates.' },
+  {
+    name: 'sas-expiry-days',
+    group: 'setup',
+    description:
+      'setup: lifetime of the SAS tokens it creates, in days. Default: 7 with sas-signing user-delegation (a user-delegation SAS cannot outlive its key, at most 7 days), 30 with account-key.',
+  },
+  {
+    name: 'sas-signing',
+    group: 'setup',
+    default: 'user-delegation',
+    description:
+      "setup: sign the SAS tokens with a user-delegation key (Entra, at most 7 days) or, only when asked, with the storage account's key (account-key).",
+  },
   {
     name: 'grant-access',
     group: 'setup',
@@ -135,6 +147,11 @@ export const OUTPUTS: readonly OutputSpec[] = [
   { name: 'imported-artifacts', description: 'JSON array of repo:tag@sha256:... verified in the target registry.' },
   { name: 'failed-artifacts', description: 'JSON array of {artifact, reason}.' },
   { name: 'report-path', description: 'Path of the JSON report file (the same data as the job summary).' },
+  { name: 'checks', description: 'JSON array of check items (check, and the preflight of the other operations): {id, title, status, detail, fix}.' },
+  {
+    name: 'changes',
+    description: 'JSON array of what setup and cleanup changed or, in a dry run, would change: {kind, name, scope, action, status, detail, error}.',
+  },
 ];
 
 /** ADO task input and output-variable names: `export-options` ↔ `exportOptions`. */

@@ -11,7 +11,7 @@ export interface Problem {
   readonly text: string;
 }
 
-/** Failed runs, blobs and artifacts, redacted; warnings (not errors) when ContinueOnErrors let the step succeed. */
+/** Failed runs, blobs, artifacts, checks and changes, redacted; warnings (not errors) when ContinueOnErrors let the step succeed. */
 export function problems(report: TransferReport): { readonly level: 'error' | 'warning'; readonly items: readonly Problem[] } {
   const partial = report.outcome === 'partial';
   const items: Problem[] = [];
@@ -23,6 +23,11 @@ export function problems(report: TransferReport): { readonly level: 'error' | 'w
   }
   for (const b of report.blobs) if (b.error !== undefined) items.push({ title: `Blob ${b.name}`, text: `blob '${b.name}': ${b.error}` });
   for (const a of report.artifacts) if (a.result === 'failed') items.push({ title: `Artifact ${a.artifact}`, text: `${a.artifact}: ${a.reason ?? 'failed'}` });
+  for (const c of report.checks)
+    if (c.status === 'fail') items.push({ title: `Check ${c.id}`, text: `${c.title}: ${c.detail}${c.fix ? ` (fix: ${c.fix})` : ''}` });
+  for (const c of report.changes)
+    if (c.status === 'failed')
+      items.push({ title: `${c.kind} ${c.name}`, text: `${c.action} ${c.kind} '${c.name}' (${c.scope}) failed: ${c.error ?? 'unknown error'}` });
   return { level: partial ? 'warning' : 'error', items: items.map((p) => ({ title: p.title, text: redact(p.text) })) };
 }
 
@@ -70,6 +75,7 @@ export function stoppedReport(
     runs: partial?.runs ?? [],
     blobs: partial?.blobs ?? [],
     checks: [],
+    changes: [],
     usage: [],
     warnings: [],
     error: redact(error),

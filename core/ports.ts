@@ -112,6 +112,37 @@ export interface ArmApi {
 
 // ---- Registry data plane (https://{loginServer}/v2/) ----
 
+/** One blob (layer or config) a manifest names. */
+export interface ManifestBlob {
+  readonly digest: string;
+  readonly size: number;
+  readonly mediaType?: string;
+  /** Where a non-distributable (foreign) layer is fetched from instead of the registry. */
+  readonly urls?: readonly string[];
+}
+
+/** A manifest as the registry stores it: an image manifest (layers) or an index / manifest list (manifests). */
+export interface ManifestInfo {
+  readonly digest: string;
+  readonly mediaType?: string;
+  readonly layers: readonly ManifestBlob[];
+  /** Children of an index or manifest list. */
+  readonly manifests: readonly { readonly digest: string; readonly mediaType?: string; readonly platform?: string }[];
+  /** OCI 1.1 referrers (signatures, SBOMs) name the manifest they are about. */
+  readonly subject?: string;
+}
+
+/** One manifest of a repository as ACR lists it (GET /acr/v1/{repo}/_manifests). */
+export interface ManifestSummary {
+  readonly digest: string;
+  readonly tags: readonly string[];
+  readonly mediaType?: string;
+  readonly createdTime?: string;
+  readonly lastUpdateTime?: string;
+  /** changeableAttributes.deleteEnabled: false locks it. */
+  readonly deleteEnabled?: boolean;
+}
+
 export interface RegistryDataPlane {
   readonly loginServer: string;
   listRepositories(): Promise<string[]>;
@@ -119,6 +150,12 @@ export interface RegistryDataPlane {
   listTags(repository: string): Promise<string[]>;
   /** The manifest digest a tag or digest resolves to; undefined when it does not exist. */
   manifestDigest(repository: string, reference: string): Promise<string | undefined>;
+  /** The manifest a tag or digest resolves to, parsed; undefined when it does not exist. */
+  getManifest(repository: string, reference: string): Promise<ManifestInfo | undefined>;
+  /** Every manifest of a repository with its tags (ACR's _manifests list), across pages; [] when the repository does not exist. */
+  listManifests(repository: string): Promise<ManifestSummary[]>;
+  /** Deletes a manifest by digest (needs the delete action); a manifest already gone is not an error. */
+  deleteManifest(repository: string, digest: string): Promise<void>;
 }
 
 export interface RegistryDataPlaneFactory {
@@ -153,11 +190,76 @@ export interface BlobStore {
    */
   copyBlob(from: { containerUri: string; blob: string }, to: { containerUri: string; blob: string }, signal?: AbortSignal): Promise<BlobCopyResult>;
   deleteBlob(containerUri: string, blob: string): Promise<void>;
+  /** Whether the container exists (read with the caller's identity). */
+  containerExists(containerUri: string): Promise<boolean>;
+  /**
+   * A container SAS (query string without '?'), https only, masked before it is returned. Signed with a user-delegation
+   * key of the caller unless `accountKey` is given.
+   */
+  createSas(containerUri: string, o: SasRequest): Promise<string>;
+}
+
+export interface SasRequest {
+  /** Container SAS permission letters in any order, e.g. 'alrw' (the SDK orders them). */
+  readonly permissions: string;
+  readonly startsOn: Date;
+  readonly expiresOn: Date;
+  /** Sign with this storage account key instead of a user-delegation key. */
+  readonly accountKey?: string;
 }
 
 export interface SecretStore {
   getSecret(secretUri: string): Promise<{ value: string; version?: string; expiresOn?: Date }>;
+  /** Stores a new version of the secret; `id` is the versioned secret URI. */
   setSecret(vaultUrl: string, name: string, value: string, expiresOn?: Date): Promise<{ id: string }>;
+}
+
+// ---- ARM: who may reach the vault and the storage (Microsoft.KeyVault, Microsoft.Storage, Microsoft.Authorization) ----
+
+export interface VaultAccessPolicy {
+  readonly tenantId: string;
+  readonly objectId: string;
+  /** Secret permissions, lower case (get, list, set, all, ...). */
+  readonly secrets: readonly string[];
+}
+
+export interface VaultInfo {
+  readonly id: string;
+  readonly name: string;
+  /** https://{name}.vault.azure.net/ */
+  readonly vaultUri: string;
+  readonly tenantId: string;
+  /** true: Azure RBAC decides (Key Vault Secrets User); false: access policies. */
+  readonly enableRbacAuthorization: boolean;
+  readonly accessPolicies: readonly VaultAccessPolicy[];
+}
+
+export interface StorageAccountInfo {
+  readonly id: string;
+  readonly name: string;
+  /** properties.primaryEndpoints.blob, e.g. https://{name}.blob.core.windows.net/ */
+  readonly blobEndpoint: string;
+}
+
+export interface RoleAssignmentInfo {
+  readonly id: string;
+  readonly scope: string;
+  /** /subscriptions/{s}/providers/Microsoft.Authorization/roleDefinitions/{guid} */
+  readonly roleDefinitionId: string;
+  readonly principalId: string;
+}
+
+export interface AccessApi {
+  listVaults(subscriptionId: string): Promise<VaultInfo[]>;
+  /** Adds (or merges into) the access policy of `objectId` (PUT …/accessPolicies/add). */
+  addVaultAccessPolicy(vaultId: string, policy: VaultAccessPolicy): Promise<void>;
+  listStorageAccounts(subscriptionId: string): Promise<StorageAccountInfo[]>;
+  /** The first key of the account (POST …/listKeys); masked before it is returned. */
+  storageAccountKey(accountId: string): Promise<string>;
+  /** Role assignments of a principal that apply at `scope` (at it, above it or below it). */
+  listRoleAssignments(scope: string, principalId: string): Promise<RoleAssignmentInfo[]>;
+  /** 'exists' when ARM answers 409 RoleAssignmentExists. */
+  createRoleAssignment(scope: string, roleDefinitionId: string, principalId: string): Promise<'created' | 'exists'>;
 }
 
 /** Everything the core needs from outside, built once by the front-end (core/azure/ makes the real one). */
@@ -166,4 +268,5 @@ export interface Services {
   readonly registries: RegistryDataPlaneFactory;
   readonly blobs: BlobStore;
   readonly secrets: SecretStore;
+  readonly access: AccessApi;
 }

@@ -2,7 +2,7 @@
  * Pure renderings of a TransferReport, shared by both front-ends: the outputs (JSON strings, by output name)
  * and the summary Markdown (GitHub job summary, ADO task.uploadsummary).
  */
-import type { ArtifactReport, RunReport, TransferReport } from './report';
+import type { ArtifactReport, CheckItem, RunReport, TransferReport } from './report';
 
 /** imported-artifacts entries: `repo:tag@sha256:…` (a digest reference is already pinned). */
 export function pinned(a: ArtifactReport): string {
@@ -10,7 +10,7 @@ export function pinned(a: ArtifactReport): string {
   return a.artifact.includes('@') || digest === undefined ? a.artifact : `${a.artifact}@${digest}`;
 }
 
-/** The outputs `runs`, `blobs`, `imported-artifacts` and `failed-artifacts`; the front-end adds `report-path`. */
+/** The outputs `runs`, `blobs`, `imported-artifacts`, `failed-artifacts`, `checks` and `changes`; the front-end adds `report-path`. */
 export function renderOutputs(report: TransferReport): Record<string, string> {
   const runs = report.runs.map((r) => ({
     name: r.name,
@@ -29,6 +29,18 @@ export function renderOutputs(report: TransferReport): Record<string, string> {
     'imported-artifacts': JSON.stringify(report.artifacts.filter((a) => a.result === 'verified' || a.result === 'imported').map(pinned)),
     'failed-artifacts': JSON.stringify(
       report.artifacts.filter((a) => a.result === 'failed').map((a) => ({ artifact: a.artifact, reason: a.reason ?? 'unknown reason' })),
+    ),
+    checks: JSON.stringify(report.checks.map((c) => ({ id: c.id, title: c.title, status: c.status, detail: c.detail, fix: c.fix ?? null }))),
+    changes: JSON.stringify(
+      report.changes.map((c) => ({
+        kind: c.kind,
+        name: c.name,
+        scope: c.scope,
+        action: c.action,
+        status: c.status,
+        detail: c.detail ?? null,
+        error: c.error ?? null,
+      })),
     ),
   };
 }
@@ -67,6 +79,8 @@ function bytes(n: number, unit: string): string {
   return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
 }
 
+const CHECK_MARK: Record<CheckItem['status'], string> = { pass: '✅', warn: '⚠️', fail: '❌' };
+
 const OUTCOME: Record<TransferReport['outcome'], string> = {
   succeeded: '✅ succeeded',
   partial: '⚠️ partial (ContinueOnErrors)',
@@ -98,31 +112,64 @@ function runRow(r: RunReport): (string | undefined)[] {
 
 export function renderSummary(report: TransferReport): string {
   const count = (pred: (a: ArtifactReport) => boolean): number => report.artifacts.filter(pred).length;
-  const facts = [
-    `${report.artifacts.length} artifacts`,
-    ...(['verified', 'imported', 'exported', 'skipped', 'failed', 'pending', 'planned'] as const)
-      .map((r) => [r, count((a) => a.result === r)] as const)
-      .filter(([, n]) => n > 0)
-      .map(([r, n]) => `${n} ${r}`),
-    `${report.runs.length} runs`,
-    duration(report.startTime, report.finishTime),
-  ].filter(Boolean);
+  const lifecycle = report.operation === 'setup' || report.operation === 'check' || report.operation === 'cleanup';
+  const tally = <T>(items: readonly T[], key: (t: T) => string): string[] => {
+    const n = new Map<string, number>();
+    for (const i of items) n.set(key(i), (n.get(key(i)) ?? 0) + 1);
+    return [...n].map(([k, v]) => `${v} ${k}`);
+  };
+  const facts = lifecycle
+    ? [
+        ...(report.checks.length > 0 ? [`${report.checks.length} checks (${tally(report.checks, (c) => c.status).join(', ')})`] : []),
+        ...(report.changes.length > 0 ? [`${report.changes.length} changes (${tally(report.changes, (c) => c.status).join(', ')})`] : []),
+        duration(report.startTime, report.finishTime),
+      ].filter(Boolean)
+    : [
+        `${report.artifacts.length} artifacts`,
+        ...(['verified', 'imported', 'exported', 'skipped', 'failed', 'pending', 'planned'] as const)
+          .map((r) => [r, count((a) => a.result === r)] as const)
+          .filter(([, n]) => n > 0)
+          .map(([r, n]) => `${n} ${r}`),
+        `${report.runs.length} runs`,
+        duration(report.startTime, report.finishTime),
+      ].filter(Boolean);
   const out: string[] = [
     `## acr-transfer: ${report.operation}${report.dryRun ? ' (dry run: nothing was changed)' : ''}`,
     '',
-    `**Outcome:** ${OUTCOME[report.outcome]}. ${facts.join(', ')}.`,
+    `**Outcome:** ${OUTCOME[report.outcome]}${facts.length > 0 ? `. ${facts.join(', ')}` : ''}.`,
   ];
   if (report.error !== undefined) out.push('', `**Error:** ${cell(report.error)}`);
 
-  const failedChecks = report.checks.filter((c) => c.status !== 'pass');
-  if (failedChecks.length > 0) {
+  // check shows every item; the other operations only what did not pass.
+  const shownChecks = report.operation === 'check' || report.operation === 'setup' ? report.checks : report.checks.filter((c) => c.status !== 'pass');
+  if (shownChecks.length > 0) {
+    const counts = (['pass', 'warn', 'fail'] as const).map((st) => [st, report.checks.filter((c) => c.status === st).length] as const).filter(([, n]) => n > 0);
     out.push(
       '',
       '### Checks',
       '',
+      ...(report.operation === 'check' || report.operation === 'setup' ? [`${counts.map(([st, n]) => `${n} ${CHECK_MARK[st]} ${st}`).join(', ')}.`, ''] : []),
       ...table(
         ['check', 'status', 'detail', 'fix'],
-        failedChecks.map((c) => [c.title, c.status, c.detail, c.fix]),
+        shownChecks.map((c) => [c.title, c.status, c.detail, c.fix]),
+      ),
+    );
+  }
+  if (report.changes.length > 0) {
+    out.push(
+      '',
+      report.dryRun ? '### Changes (planned: nothing was changed)' : '### Changes',
+      '',
+      ...table(
+        ['kind', 'name', 'where', 'action', 'status', 'detail'],
+        report.changes.map((c) => [
+          c.kind,
+          c.name,
+          c.scope,
+          c.action,
+          c.status,
+          c.error !== undefined ? `${c.detail ? `${c.detail}; ` : ''}error: ${c.error}` : c.detail,
+        ]),
       ),
     );
   }

@@ -51,6 +51,22 @@ export interface CheckItem {
   readonly fix?: string;
 }
 
+export type ChangeKind = 'secret' | 'pipeline' | 'access-policy' | 'role-assignment' | 'probe-run' | 'run' | 'blob' | 'manifest';
+
+/** One thing setup or cleanup changed, or in a dry run would change. Never holds a secret value. */
+export interface ChangeItem {
+  readonly kind: ChangeKind;
+  /** Secret name, pipeline name, run name, blob name, repo@digest, role name… */
+  readonly name: string;
+  /** Where: the vault, registry, container or repository. */
+  readonly scope: string;
+  readonly action: 'create' | 'update' | 'delete' | 'grant' | 'keep';
+  /** planned: dry run; done; unchanged: already so; skipped: left alone on purpose (detail says why); failed: error says why. */
+  readonly status: 'planned' | 'done' | 'unchanged' | 'skipped' | 'failed';
+  readonly detail?: string;
+  readonly error?: string;
+}
+
 export interface UsageReport {
   readonly registry: string;
   readonly before?: readonly RegistryUsage[];
@@ -69,6 +85,8 @@ export interface TransferReport {
   readonly runs: readonly RunReport[];
   readonly blobs: readonly BlobReport[];
   readonly checks: readonly CheckItem[];
+  /** What setup and cleanup changed (or would change). */
+  readonly changes: readonly ChangeItem[];
   readonly usage: readonly UsageReport[];
   readonly warnings: readonly string[];
   /** The error that stopped the operation, if any: one line. */

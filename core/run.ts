@@ -2,7 +2,10 @@ import { errorMessage } from './errors';
 import type { Host } from './host';
 import type { Operation } from './inputs';
 import type { Services } from './ports';
-import type { CheckItem, TransferReport, UsageReport } from './report';
+import { runChecks } from './lifecycle/check';
+import { runCleanup } from './lifecycle/cleanup';
+import { runSetup } from './lifecycle/setup';
+import type { ChangeItem, CheckItem, TransferReport, UsageReport } from './report';
 import { type Clock, realClock } from './retry';
 import type { TransferSettings } from './settings';
 import { interruption, oneLine, type OpContext, type OperationResult, warn } from './transfer/context';
@@ -23,7 +26,29 @@ const OPERATIONS: Partial<Record<Operation, (ctx: OpContext) => Promise<Operatio
   import: runImport,
   copy: (ctx) => runCopy(ctx, { blobs: ctx.settings.blobs }),
   transfer: runTransfer,
+  setup: runSetup,
+  check: runCheck,
+  cleanup: runCleanup,
 };
+
+/** The operations that move images run the check items first; setup, check and cleanup do not. */
+const PREFLIGHTED: ReadonlySet<Operation> = new Set(['export', 'import', 'copy', 'transfer']);
+
+/** One line naming every failed item with its fix. */
+function failedChecks(prefix: string, checks: readonly CheckItem[]): string | undefined {
+  const failed = checks.filter((c) => c.status === 'fail');
+  if (failed.length === 0) return undefined;
+  return `${prefix}: ${failed.map((c) => `${c.title}: ${c.detail}${c.fix ? ` (fix: ${c.fix})` : ''}`).join('; ')}`;
+}
+
+/** check: every item that applies, probes included; failing items fail the operation. */
+async function runCheck(ctx: OpContext): Promise<OperationResult> {
+  const { items, changes } = await ctx.log.group('Check', () => runChecks(ctx, 'check'));
+  for (const c of items) ctx.log.info(`${c.status}: ${c.title} (${c.detail})${c.fix && c.status !== 'pass' ? ` fix: ${c.fix}` : ''}`);
+  for (const c of items.filter((x) => x.status === 'warn')) warn(ctx, `${c.title}: ${c.detail}${c.fix ? ` (fix: ${c.fix})` : ''}`);
+  const failed = failedChecks(`${items.filter((c) => c.status === 'fail').length} of ${items.length} checks failed`, items);
+  return { artifacts: [], runs: [], blobs: [], failures: failed ? [failed] : [], checks: items, changes };
+}
 
 /** Registry usage (storage, counts), best effort: usage lags and may be unreadable with data-plane-only roles. */
 async function readUsage(ctx: OpContext, when: 'before' | 'after', into: UsageReport[]): Promise<void> {
@@ -65,7 +90,8 @@ export async function runOperation(settings: TransferSettings, host: Host, servi
   const clock = deps.clock ?? host.clock ?? realClock;
   const start = clock.now();
   const ctx: OpContext = { settings, services, log: host.logger, clock, signal: host.signal, deadline: start + settings.timeoutMinutes * 60_000, warnings: [] };
-  let checks: CheckItem[] = [];
+  let checks: readonly CheckItem[] = [];
+  let changes: readonly ChangeItem[] = [];
   const usage: UsageReport[] = [];
   let result: OperationResult = { artifacts: [], runs: [], blobs: [], failures: [] };
   const report = (outcome: TransferReport['outcome'], error?: string): TransferReport => {
@@ -80,6 +106,7 @@ export async function runOperation(settings: TransferSettings, host: Host, servi
       runs: result.runs,
       blobs: result.blobs,
       checks,
+      changes,
       usage,
       warnings: ctx.warnings,
       ...(error !== undefined ? { error: oneLine(error) } : {}),
@@ -89,17 +116,18 @@ export async function runOperation(settings: TransferSettings, host: Host, servi
   try {
     const operation = OPERATIONS[settings.operation];
     if (!operation) return report('failed', `operation '${settings.operation}' is not implemented yet`);
-    if (settings.preflight) {
-      checks = await host.logger.group('Preflight', () => (deps.preflight ?? defaultPreflight)(settings, services));
+    if (settings.preflight && PREFLIGHTED.has(settings.operation)) {
+      checks = await host.logger.group('Preflight', () => (deps.preflight ?? defaultPreflight)(settings, services, ctx));
       for (const c of checks) host.logger.info(`${c.status}: ${c.title} (${c.detail})`);
       for (const c of checks.filter((c) => c.status === 'warn')) warn(ctx, `${c.title}: ${c.detail}${c.fix ? ` (fix: ${c.fix})` : ''}`);
-      const failed = checks.filter((c) => c.status === 'fail');
-      if (failed.length > 0)
-        return report('failed', `preflight failed: ${failed.map((c) => `${c.title}: ${c.detail}${c.fix ? ` (fix: ${c.fix})` : ''}`).join('; ')}`);
+      const failed = failedChecks('preflight failed', checks);
+      if (failed !== undefined) return report('failed', failed);
     }
     await readUsage(ctx, 'before', usage);
     result = await operation(ctx);
-    if (!settings.dryRun) await readUsage(ctx, 'after', usage);
+    if (result.checks) checks = result.checks;
+    if (result.changes) changes = result.changes;
+    if (!settings.dryRun && settings.operation !== 'check') await readUsage(ctx, 'after', usage);
   } catch (e) {
     const why = interruption(e, host.signal);
     if (why) return report(why.reason === 'timeout' ? 'timed-out' : 'cancelled', interruptedError(settings, result, why.reason));

@@ -16,6 +16,14 @@ export type ExportOption = (typeof EXPORT_OPTIONS)[number];
 export const IMPORT_OPTIONS = ['OverwriteTags', 'DeleteSourceBlobOnSuccess', 'ContinueOnErrors'] as const;
 export type ImportOption = (typeof IMPORT_OPTIONS)[number];
 
+export const SAS_SIGNINGS = ['user-delegation', 'account-key'] as const;
+export type SasSigning = (typeof SAS_SIGNINGS)[number];
+/**
+ * A user-delegation key lives at most 7 days, and a SAS signed with it cannot outlive it
+ * (https://learn.microsoft.com/rest/api/storageservices/get-user-delegation-key).
+ */
+export const USER_DELEGATION_MAX_DAYS = 7;
+
 /** The service's limit of artifacts per pipeline run (https://learn.microsoft.com/azure/container-registry/container-registry-transfer-prerequisites). */
 export const MAX_ARTIFACTS_PER_RUN = 50;
 
@@ -79,7 +87,10 @@ export interface TransferSettings {
   readonly timeoutMinutes: number;
   readonly dryRun: boolean;
   readonly preflight: boolean;
+  /** Days the SAS tokens setup makes stay valid. */
   readonly sasExpiryDays: number;
+  /** How setup signs SAS tokens: a user-delegation key (Entra; at most 7 days), or the account key (only when asked). */
+  readonly sasSigning: SasSigning;
   readonly grantAccess: boolean;
   readonly olderThanDays: number;
   readonly failedOnly: boolean;
@@ -416,6 +427,17 @@ export function parseSettings(reader: InputReader): TransferSettings {
       throw new ConfigError("Input 'blobs' is required for operation 'import' (the blob names the export wrote), unless 'source-trigger' is enabled");
   }
 
+  const sasSigning = inp.oneOf('sas-signing', SAS_SIGNINGS) ?? 'user-delegation';
+  const sasExpiryDays =
+    inp.opt('sas-expiry-days') === undefined ? (sasSigning === 'user-delegation' ? USER_DELEGATION_MAX_DAYS : 30) : inp.int('sas-expiry-days', 1, 365);
+  if (sasSigning === 'user-delegation' && sasExpiryDays > USER_DELEGATION_MAX_DAYS) {
+    throw bad(
+      'sas-expiry-days',
+      String(sasExpiryDays),
+      `a SAS signed with a user-delegation key (sas-signing: user-delegation) cannot outlive the key, which lives at most ${USER_DELEGATION_MAX_DAYS} days: set it to ${USER_DELEGATION_MAX_DAYS} or less and re-run setup before the tokens expire, or set 'sas-signing' to account-key`,
+    );
+  }
+
   return {
     operation,
     auth: authSettings,
@@ -437,7 +459,8 @@ export function parseSettings(reader: InputReader): TransferSettings {
     timeoutMinutes: inp.number('timeout-minutes', 0, 10080),
     dryRun: inp.bool('dry-run'),
     preflight: inp.bool('preflight'),
-    sasExpiryDays: inp.int('sas-expiry-days', 1, 365),
+    sasExpiryDays,
+    sasSigning,
     grantAccess: inp.bool('grant-access'),
     olderThanDays: inp.int('older-than-days', 0, 3650),
     failedOnly: inp.bool('failed-only'),

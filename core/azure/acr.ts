@@ -15,7 +15,7 @@ import {
 } from '@azure/core-rest-pipeline';
 import { createHash } from 'node:crypto';
 import { AzureRequestError, errorMessage } from '../errors';
-import type { Logger, RegistryDataPlane, RegistryDataPlaneFactory } from '../ports';
+import type { Logger, ManifestBlob, ManifestInfo, ManifestSummary, RegistryDataPlane, RegistryDataPlaneFactory } from '../ports';
 import { abortError, type Clock, realClock, retry } from '../retry';
 import { DEFAULT_HTTP_RETRY, type HttpRetryPolicy, isRetryableError, isTransientStatus, retryAfterMs, TransientHttpError } from './http-retry';
 
@@ -151,6 +151,75 @@ class AcrDataPlane implements RegistryDataPlane {
     return `sha256:${createHash('sha256')
       .update(got.bodyAsText ?? '')
       .digest('hex')}`;
+  }
+
+  async getManifest(repository: string, reference: string): Promise<ManifestInfo | undefined> {
+    const what = `GET manifest '${repository}${reference.startsWith('sha256:') ? '@' : ':'}${reference}'`;
+    const res = await this.call('GET', `/v2/${repoPath(repository)}/manifests/${encodeURIComponent(reference)}`, `repository:${repository}:pull`, what, {
+      accept: MANIFEST_ACCEPT,
+    });
+    if (res.status === 404) return undefined;
+    if (res.status !== 200) throw this.error(res, what);
+    const text = res.bodyAsText ?? '';
+    let m: WireManifest;
+    try {
+      m = JSON.parse(text) as WireManifest;
+    } catch (e) {
+      throw new AzureRequestError(`${what} on registry '${this.loginServer}'`, 200, 'InvalidResponse', `not JSON: ${errorMessage(e)}`);
+    }
+    const digest =
+      res.headers.get('docker-content-digest') ?? (reference.startsWith('sha256:') ? reference : `sha256:${createHash('sha256').update(text).digest('hex')}`);
+    const blob = (b: WireDescriptor): ManifestBlob => ({
+      digest: b.digest ?? '',
+      size: typeof b.size === 'number' ? b.size : 0,
+      ...(b.mediaType ? { mediaType: b.mediaType } : {}),
+      ...(Array.isArray(b.urls) && b.urls.length > 0 ? { urls: b.urls } : {}),
+    });
+    const mediaType = m.mediaType ?? res.headers.get('content-type')?.split(';')[0];
+    return {
+      digest,
+      ...(mediaType ? { mediaType } : {}),
+      layers: (m.layers ?? []).map(blob),
+      manifests: (m.manifests ?? []).map((c) => ({
+        digest: c.digest ?? '',
+        ...(c.mediaType ? { mediaType: c.mediaType } : {}),
+        ...(c.platform?.os ? { platform: `${c.platform.os}/${c.platform.architecture ?? ''}${c.platform.variant ? `/${c.platform.variant}` : ''}` } : {}),
+      })),
+      ...(m.subject?.digest ? { subject: m.subject.digest } : {}),
+    };
+  }
+
+  async listManifests(repository: string): Promise<ManifestSummary[]> {
+    const out: ManifestSummary[] = [];
+    // ACR's own listing (https://learn.microsoft.com/rest/api/containerregistry/manifests/get-list): the one place that says which manifests no tag references.
+    await this.paged(
+      `/acr/v1/${repoPath(repository)}/_manifests?n=${PAGE_SIZE}`,
+      `repository:${repository}:metadata_read`,
+      `list manifests of '${repository}'`,
+      (body) => {
+        for (const m of (body as { manifests?: WireManifestAttributes[] | null }).manifests ?? []) {
+          if (!m.digest) continue;
+          out.push({
+            digest: m.digest,
+            tags: m.tags ?? [],
+            ...(m.mediaType ? { mediaType: m.mediaType } : {}),
+            ...(m.createdTime ? { createdTime: m.createdTime } : {}),
+            ...(m.lastUpdateTime ? { lastUpdateTime: m.lastUpdateTime } : {}),
+            ...(typeof m.changeableAttributes?.deleteEnabled === 'boolean' ? { deleteEnabled: m.changeableAttributes.deleteEnabled } : {}),
+          });
+        }
+      },
+    );
+    return out;
+  }
+
+  async deleteManifest(repository: string, digest: string): Promise<void> {
+    const what = `DELETE manifest '${repository}@${digest}'`;
+    const res = await this.call('DELETE', `/v2/${repoPath(repository)}/manifests/${encodeURIComponent(digest)}`, `repository:${repository}:delete`, what, {
+      accept: 'application/json',
+    });
+    if (res.status === 404 || (res.status >= 200 && res.status < 300)) return;
+    throw this.error(res, what);
   }
 
   /** GETs every page of a list, following Link rel=next; false when the first page is a 404 (no such repository). */
@@ -351,6 +420,31 @@ function registryErrorOf(res: PipelineResponse): { code: string; message: string
     /* not JSON */
   }
   return { code: '', message: text.slice(0, 300) };
+}
+
+interface WireDescriptor {
+  readonly digest?: string;
+  readonly size?: number;
+  readonly mediaType?: string;
+  readonly urls?: string[];
+  readonly platform?: { readonly os?: string; readonly architecture?: string; readonly variant?: string };
+}
+
+/** An OCI image manifest or index, or a Docker v2 manifest or manifest list: the fields read here. */
+interface WireManifest {
+  readonly mediaType?: string;
+  readonly layers?: readonly WireDescriptor[];
+  readonly manifests?: readonly WireDescriptor[];
+  readonly subject?: WireDescriptor;
+}
+
+interface WireManifestAttributes {
+  readonly digest?: string;
+  readonly tags?: string[] | null;
+  readonly mediaType?: string;
+  readonly createdTime?: string;
+  readonly lastUpdateTime?: string;
+  readonly changeableAttributes?: { readonly deleteEnabled?: boolean };
 }
 
 /** Repository names keep their slashes in the path; each component is encoded on its own. */

@@ -14,7 +14,23 @@ import type { TokenCredential } from '@azure/core-auth';
 import { ServiceClient } from '@azure/core-client';
 import { createHttpHeaders, createPipelineRequest, type HttpClient, type HttpHeaders, type HttpMethods } from '@azure/core-rest-pipeline';
 import { AzureRequestError, errorMessage } from '../errors';
-import type { ArmApi, Logger, PipelineKind, PipelineResource, PipelineRunResource, PipelineRunSpec, PipelineSpec, RegistryInfo, RegistryUsage } from '../ports';
+import { createHash } from 'node:crypto';
+import type {
+  AccessApi,
+  ArmApi,
+  Logger,
+  PipelineKind,
+  PipelineResource,
+  PipelineRunResource,
+  PipelineRunSpec,
+  PipelineSpec,
+  RegistryInfo,
+  RegistryUsage,
+  RoleAssignmentInfo,
+  StorageAccountInfo,
+  VaultAccessPolicy,
+  VaultInfo,
+} from '../ports';
 import { abortError, type Clock, type PollOptions, pollUntil, realClock, retry } from '../retry';
 import type { RegistryRef } from '../settings';
 import {
@@ -61,6 +77,8 @@ export interface ArmClientOptions {
   /** LRO polling interval when the service sends no Retry-After: first, and maximum after backing off. */
   readonly poll?: { readonly intervalMs: number; readonly maxIntervalMs: number };
   readonly logger?: Pick<Logger, 'debug'>;
+  /** Registers secrets (storage account keys) with the host's log masking. */
+  readonly mask?: (secret: string) => void;
 }
 
 interface ArmResponse {
@@ -71,7 +89,9 @@ interface ArmResponse {
 }
 
 /** Which resource a request is about, for error messages and fix hints. */
-interface Target {
+type Target = RegistryTarget | AccessTarget;
+
+interface RegistryTarget {
   readonly method: string;
   readonly reg: RegistryRef;
   /** e.g. "export pipeline 'exp1'"; absent for the registry itself. */
@@ -79,8 +99,42 @@ interface Target {
   readonly area: 'registry' | 'pipeline' | 'run';
 }
 
+/** Key Vault, storage account and role assignment resources (setup's grants, check's access items). */
+interface AccessTarget {
+  readonly method: string;
+  /** e.g. "Key Vaults of subscription '…'" */
+  readonly resource: string;
+  readonly area: 'access';
+}
+
 function describe(t: Target): string {
+  if (t.area === 'access') return `${t.method} ${t.resource}`;
   return `${t.method} ${t.resource ? `${t.resource} on ` : ''}registry '${t.reg.name}'`;
+}
+
+/** Key Vault Secrets User, Storage Blob Data Contributor / Reader: the data roles setup grants (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles). */
+export const ACCESS_API_VERSIONS = { keyVault: '2023-07-01', storage: '2023-05-01', authorization: '2022-04-01' } as const;
+
+interface VaultResource {
+  readonly id?: string;
+  readonly name?: string;
+  readonly properties?: {
+    readonly vaultUri?: string;
+    readonly tenantId?: string;
+    readonly enableRbacAuthorization?: boolean;
+    readonly accessPolicies?: readonly { tenantId?: string; objectId?: string; permissions?: { secrets?: readonly string[] } }[];
+  };
+}
+
+interface StorageAccountResource {
+  readonly id?: string;
+  readonly name?: string;
+  readonly properties?: { readonly primaryEndpoints?: { readonly blob?: string } };
+}
+
+interface RoleAssignmentResource {
+  readonly id?: string;
+  readonly properties?: { readonly scope?: string; readonly roleDefinitionId?: string; readonly principalId?: string };
 }
 
 const KIND_COLLECTION: Readonly<Record<PipelineKind, 'exportPipelines' | 'importPipelines'>> = { export: 'exportPipelines', import: 'importPipelines' };
@@ -88,7 +142,7 @@ const KIND_COLLECTION: Readonly<Record<PipelineKind, 'exportPipelines' | 'import
 /** 404 codes that mean a parent (subscription, group, registry) is missing, not the item asked for. */
 const PARENT_MISSING = new Set(['parentresourcenotfound', 'resourcegroupnotfound', 'subscriptionnotfound']);
 
-export class ArmClient implements ArmApi {
+export class ArmClient implements ArmApi, AccessApi {
   private readonly client: ServiceClient;
   private readonly endpoint: string;
   private readonly clock: Clock;
@@ -217,6 +271,104 @@ export class ArmClient implements ArmApi {
   async deleteRun(reg: RegistryRef, name: string): Promise<void> {
     const t: Target = { method: 'DELETE', reg, resource: `pipeline run '${name}'`, area: 'run' };
     await this.longRunning('DELETE', this.url(`${reg.resourceId}/pipelineRuns/${name}`), undefined, t);
+  }
+
+  // ---- access: Key Vault, storage accounts, role assignments
+
+  async listVaults(subscriptionId: string): Promise<VaultInfo[]> {
+    const t: AccessTarget = { method: 'GET', resource: `Key Vaults of subscription '${subscriptionId}'`, area: 'access' };
+    const vaults = await this.listAll<VaultResource>(`/subscriptions/${subscriptionId}/providers/Microsoft.KeyVault/vaults`, ACCESS_API_VERSIONS.keyVault, t);
+    return vaults.map((v) => ({
+      id: v.id ?? '',
+      name: v.name ?? '',
+      vaultUri: v.properties?.vaultUri ?? '',
+      tenantId: v.properties?.tenantId ?? '',
+      enableRbacAuthorization: v.properties?.enableRbacAuthorization === true,
+      accessPolicies: (v.properties?.accessPolicies ?? []).map((p) => ({
+        tenantId: p.tenantId ?? '',
+        objectId: p.objectId ?? '',
+        secrets: (p.permissions?.secrets ?? []).map((x) => x.toLowerCase()),
+      })),
+    }));
+  }
+
+  async addVaultAccessPolicy(vaultId: string, policy: VaultAccessPolicy): Promise<void> {
+    const t: AccessTarget = { method: 'PUT', resource: `access policy of '${policy.objectId}' on Key Vault '${lastSegment(vaultId)}'`, area: 'access' };
+    const body = { properties: { accessPolicies: [{ tenantId: policy.tenantId, objectId: policy.objectId, permissions: { secrets: policy.secrets } }] } };
+    const res = await this.send('PUT', this.url(`${vaultId}/accessPolicies/add`, ACCESS_API_VERSIONS.keyVault), body, t);
+    if (res.status !== 200 && res.status !== 201) throw this.error(res, t);
+  }
+
+  async listStorageAccounts(subscriptionId: string): Promise<StorageAccountInfo[]> {
+    const t: AccessTarget = { method: 'GET', resource: `storage accounts of subscription '${subscriptionId}'`, area: 'access' };
+    const accounts = await this.listAll<StorageAccountResource>(
+      `/subscriptions/${subscriptionId}/providers/Microsoft.Storage/storageAccounts`,
+      ACCESS_API_VERSIONS.storage,
+      t,
+    );
+    return accounts.map((a) => ({ id: a.id ?? '', name: a.name ?? '', blobEndpoint: a.properties?.primaryEndpoints?.blob ?? '' }));
+  }
+
+  async storageAccountKey(accountId: string): Promise<string> {
+    const t: AccessTarget = { method: 'POST', resource: `keys of storage account '${lastSegment(accountId)}'`, area: 'access' };
+    const res = await this.send('POST', this.url(`${accountId}/listKeys`, ACCESS_API_VERSIONS.storage), undefined, t);
+    if (res.status !== 200) throw this.error(res, t);
+    const key = (res.body as { keys?: { value?: string }[] } | undefined)?.keys?.find((k) => k.value)?.value;
+    if (!key) throw new AzureRequestError(describe(t), 200, 'NoKeys', 'the answer holds no key (is shared key access disabled on the account?)');
+    this.o.mask?.(key);
+    return key;
+  }
+
+  async listRoleAssignments(scope: string, principalId: string): Promise<RoleAssignmentInfo[]> {
+    const t: AccessTarget = { method: 'GET', resource: `role assignments of '${principalId}' at ${scope}`, area: 'access' };
+    const filter = `&$filter=${encodeURIComponent(`principalId eq '${principalId}'`)}`;
+    const items = await this.listAll<RoleAssignmentResource>(
+      `${scope}/providers/Microsoft.Authorization/roleAssignments`,
+      ACCESS_API_VERSIONS.authorization,
+      t,
+      filter,
+    );
+    return items.map((r) => ({
+      id: r.id ?? '',
+      scope: r.properties?.scope ?? '',
+      roleDefinitionId: r.properties?.roleDefinitionId ?? '',
+      principalId: r.properties?.principalId ?? '',
+    }));
+  }
+
+  async createRoleAssignment(scope: string, roleDefinitionId: string, principalId: string): Promise<'created' | 'exists'> {
+    const t: AccessTarget = {
+      method: 'PUT',
+      resource: `role assignment of '${lastSegment(roleDefinitionId)}' to '${principalId}' at ${scope}`,
+      area: 'access',
+    };
+    // A name derived from scope, role and principal: a re-run asks for the same assignment and gets 409 RoleAssignmentExists.
+    const name = derivedGuid(`${scope.toLowerCase()}|${roleDefinitionId.toLowerCase()}|${principalId.toLowerCase()}`);
+    const body = { properties: { roleDefinitionId, principalId, principalType: 'ServicePrincipal' } };
+    const res = await this.send(
+      'PUT',
+      this.url(`${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`, ACCESS_API_VERSIONS.authorization),
+      body,
+      t,
+    );
+    if (res.status === 409 && errorOf(res.body, res.text).code.toLowerCase() === 'roleassignmentexists') return 'exists';
+    if (res.status !== 200 && res.status !== 201) throw this.error(res, t);
+    return 'created';
+  }
+
+  /** GETs every page of an ARM list (nextLink on the ARM host only). */
+  private async listAll<T>(path: string, apiVersion: string, t: AccessTarget, query = ''): Promise<T[]> {
+    const out: T[] = [];
+    let next: string | undefined = `${this.url(path, apiVersion)}${query}`;
+    for (let page = 0; next !== undefined; page++) {
+      if (page >= 1000) throw new AzureRequestError(describe(t), 200, 'TooManyPages', 'the list did not end after 1000 pages');
+      const res = await this.send('GET', next, undefined, t);
+      if (res.status !== 200) throw this.error(res, t);
+      const list = res.body as ListResult<T>;
+      out.push(...(list.value ?? []));
+      next = list.nextLink ? this.checkedUrl(list.nextLink, t) : undefined;
+    }
+    return out;
   }
 
   // ---- request bodies
@@ -477,8 +629,9 @@ function correlationOf(headers: HttpHeaders): string | undefined {
 }
 
 /** How to fix the error, where known. */
-export function fixFor(status: number, code: string, message: string, t: { reg: RegistryRef; area: Target['area'] }): string | undefined {
+export function fixFor(status: number, code: string, message: string, t: Target): string | undefined {
   const c = code.toLowerCase();
+  if (t.area === 'access') return accessFix(status, c);
   const text = `${code} ${message}`;
   if (c === 'noregisteredproviderfound' || c === 'invalidresourcetype' || c === 'invalidapiversionparameter') {
     return t.area === 'registry' ? undefined : "Set 'api-version' to a preview api-version that has transfer pipelines, e.g. 2025-06-01-preview";
@@ -504,6 +657,26 @@ export function fixFor(status: number, code: string, message: string, t: { reg: 
   if (status === 409) return 'Runs of this pipeline are still in progress: wait for them to finish or delete them first';
   if (status === 429) return 'Azure Resource Manager throttled the requests; run again later or with fewer parallel runs (max-parallel-runs)';
   return undefined;
+}
+
+function accessFix(status: number, code: string): string | undefined {
+  if (status === 403 || code === 'authorizationfailed') {
+    return 'The signed-in identity needs Reader on the vault or storage account to find it, and Owner or User Access Administrator (RBAC vaults, storage) or Key Vault Contributor (access-policy vaults) to grant access';
+  }
+  if (status === 404 && code === 'subscriptionnotfound') return "Check 'subscription-id' and that the identity has access to it";
+  if (status === 429) return 'Azure Resource Manager throttled the requests; run again later';
+  return undefined;
+}
+
+function lastSegment(id: string): string {
+  return id.split('/').filter(Boolean).pop() ?? id;
+}
+
+/** A stable GUID from text (sha256, shaped as a version-5-style GUID): role assignment names must be GUIDs. */
+export function derivedGuid(text: string): string {
+  const h = createHash('sha256').update(text).digest('hex');
+  const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 /** The service returns identity types in camelCase (`systemAssigned`); compare and report them case-insensitively. */

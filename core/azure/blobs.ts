@@ -16,10 +16,11 @@ import {
   ContainerSASPermissions,
   generateBlobSASQueryParameters,
   SASProtocol,
+  StorageSharedKeyCredential,
   type StoragePipelineOptions,
 } from '@azure/storage-blob';
 import { AzureRequestError, errorMessage, redact } from '../errors';
-import type { BlobCopyResult, BlobInfo, BlobStore, Logger } from '../ports';
+import type { BlobCopyResult, BlobInfo, BlobStore, Logger, SasRequest } from '../ports';
 import { abortError, type Clock, pollUntil, realClock, retry } from '../retry';
 import { DEFAULT_HTTP_RETRY, type HttpRetryPolicy, isConnectionError, isTransientStatus } from './http-retry';
 
@@ -28,6 +29,7 @@ export const SYNC_COPY_LIMIT_BYTES = 256 * 1024 * 1024;
 /** The metadata the source trigger needs on an import blob (domain.md §5). */
 export const TRANSFER_BLOB_METADATA = { category: 'acr-transfer-blob' } as const;
 const USER_DELEGATION_SAS_MS = 60 * 60_000;
+const ACCOUNT_KEY_SAS_VERSION = '2025-05-05';
 /** Storage rejects a SAS whose start lies in its future; allow for clock skew. */
 const CLOCK_SKEW_MS = 5 * 60_000;
 
@@ -122,6 +124,44 @@ export class AzureBlobStore implements BlobStore {
 
   async deleteBlob(containerUri: string, blob: string): Promise<void> {
     await this.retrying(`delete blob '${blob}' in ${containerUri}`, () => this.blobClient(containerUri, blob).deleteIfExists(this.abortOpt()));
+  }
+
+  async containerExists(containerUri: string): Promise<boolean> {
+    return this.retrying(`check container ${containerUri}`, () => this.container(containerUri).exists(this.abortOpt()));
+  }
+
+  async createSas(containerUri: string, o: SasRequest): Promise<string> {
+    const { serviceUrl, container } = splitContainerUri(containerUri);
+    const service = new BlobServiceClient(serviceUrl, this.o.credential, this.pipelineOptions());
+    const base = {
+      containerName: container,
+      permissions: ContainerSASPermissions.parse(o.permissions),
+      protocol: SASProtocol.Https,
+      startsOn: o.startsOn,
+      expiresOn: o.expiresOn,
+    };
+    let sas: string;
+    if (o.accountKey !== undefined) {
+      this.o.mask(o.accountKey);
+      // A version both Azure and Azurite 3.35 know (the SDK's newest, 2026-04-06, is refused by Azurite).
+      sas = generateBlobSASQueryParameters(
+        { ...base, version: ACCOUNT_KEY_SAS_VERSION },
+        new StorageSharedKeyCredential(service.accountName, o.accountKey),
+      ).toString();
+    } else {
+      // The key must cover the SAS's whole life; the service refuses keys longer than 7 days.
+      const key = await this.retrying(
+        `get a user delegation key from ${serviceUrl}`,
+        () => service.getUserDelegationKey(o.startsOn, o.expiresOn, this.abortOpt()),
+        {
+          403: `The signed-in identity needs a role that can create user delegation keys on the account (e.g. Storage Blob Data Contributor or Storage Blob Delegator), or set 'sas-signing' to account-key`,
+        },
+      );
+      this.o.mask(key.value);
+      sas = generateBlobSASQueryParameters({ ...base, ...(key.signedVersion ? { version: key.signedVersion } : {}) }, key, service.accountName).toString();
+    }
+    this.o.mask(sas);
+    return sas;
   }
 
   async copyBlob(from: BlobRef, to: BlobRef, signal?: AbortSignal): Promise<BlobCopyResult> {

@@ -68,8 +68,19 @@ export async function createServices(settings: TransferSettings, host: Host, o: 
       return (await secrets.getSecret(exportPipeline.sasSecretUri)).value || undefined;
     });
 
+  const arm = new ArmClient({
+    endpoint: cloud.armEndpoint,
+    credential,
+    scope: cloud.armScope,
+    apiVersion: settings.apiVersion,
+    httpClient,
+    deadline,
+    mask,
+    ...common,
+  });
   const services: Services = {
-    arm: new ArmClient({ endpoint: cloud.armEndpoint, credential, scope: cloud.armScope, apiVersion: settings.apiVersion, httpClient, deadline, ...common }),
+    arm,
+    access: arm,
     registries: new AcrDataPlaneFactory({
       credential,
       scopes: cloud.acrScopes,

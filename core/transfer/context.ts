@@ -1,6 +1,6 @@
 import { AzureRequestError, CancelledError, redact } from '../errors';
 import type { Logger, Services } from '../ports';
-import type { ArtifactReport, BlobReport, RunReport } from '../report';
+import type { ArtifactReport, BlobReport, ChangeItem, CheckItem, RunReport } from '../report';
 import type { Clock } from '../retry';
 import type { TransferSettings } from '../settings';
 
@@ -42,6 +42,10 @@ export interface OperationResult {
   readonly interrupted?: Interruption;
   /** Failures ContinueOnErrors does not cover, one line each; any of them fails the operation. */
   readonly failures: readonly string[];
+  /** check, and setup's checks of what it made. */
+  readonly checks?: readonly CheckItem[];
+  /** What setup and cleanup changed (or would change). */
+  readonly changes?: readonly ChangeItem[];
 }
 
 /** One line per failed artifact, naming it. */

@@ -24,7 +24,9 @@ async function main(): Promise<void> {
   for (const i of images) say(`   ${i.ref}  ${i.digest}`);
 
   const node = node24() ?? process.execPath;
-  say(`\n== 2. Run the bundled action (${DIST_ENTRY}) on ${node === process.execPath ? `Node ${process.version}` : 'Node 24'}: operation transfer, auth-type oidc`);
+  say(
+    `\n== 2. Run the bundled action (${DIST_ENTRY}) on ${node === process.execPath ? `Node ${process.version}` : 'Node 24'}: operation transfer, auth-type oidc`,
+  );
   const inputs = stepInputs(f, 'transfer', { artifacts: [`${repo('hello')}:1.*`, `${repo('api')}:2.0`, `${repo('worker')}:3.0`].join('\n') }, 'oidc');
   for (const [k, v] of Object.entries(inputs)) say(`   ${k}: ${k.includes('secret') ? '***' : v.replace(/\n/g, ', ')}`);
   const run = await runAction({ inputs, oidc: f.env, node, entry: DIST_ENTRY });

@@ -46,6 +46,7 @@ function report(over: Partial<TransferReport> = {}): TransferReport {
     runs: [{ name: 'expx1', pipeline: 'acrtransferexport', kind: 'export', status: 'succeeded', blob: 'b-1', artifacts: ['app:v1', 'lib:v2'] }],
     blobs: [{ name: 'b-1' }],
     checks: [],
+    changes: [],
     usage: [],
     warnings: [],
     ...over,
@@ -117,7 +118,7 @@ describe('run: rendering the report', () => {
     mockedRun.mockResolvedValue(report());
     await run();
     const outputs = fake.outputs();
-    expect(Object.keys(outputs).sort()).toEqual(['blobs', 'failed-artifacts', 'imported-artifacts', 'report-path', 'runs']);
+    expect(Object.keys(outputs).sort()).toEqual(['blobs', 'changes', 'checks', 'failed-artifacts', 'imported-artifacts', 'report-path', 'runs']);
     expect(JSON.parse(outputs['blobs']!)).toEqual(['b-1']);
     expect(JSON.parse(outputs['runs']!)[0]).toMatchObject({ name: 'expx1', status: 'succeeded' });
     expect(outputs['report-path']).toBe(path.join(tempDir, 'acr-transfer-report-transfer-step.json'));

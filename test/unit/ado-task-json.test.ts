@@ -94,7 +94,7 @@ describe('ado-task/task.json', () => {
     const rule = (name: string): string | undefined => task.inputs.find((i) => i.name === name)!.visibleRule;
     expect(rule('sasExpiryDays')).toBe('operation = setup');
     expect(rule('purgeUntagged')).toBe('operation = cleanup');
-    expect(rule('blobs')).toBe('operation = import || operation = copy');
+    expect(rule('blobs')).toBe('operation = import || operation = copy || operation = check || operation = cleanup');
     expect(rule('artifacts')).toContain('operation = transfer');
     expect(task.inputs.find((i) => i.name === 'verify')!.type).toBe('boolean');
     expect(task.inputs.find((i) => i.name === 'artifacts')!.type).toBe('multiLine');

@@ -42,6 +42,7 @@ const sample: TransferReport = {
     { name: 'b-2', error: 'not written' },
   ],
   checks: [{ id: 'source-premium', title: 'Source is Premium', status: 'pass', detail: 'SKU Premium' }],
+  changes: [],
   usage: [
     {
       registry: 'dstreg',

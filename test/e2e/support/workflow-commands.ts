@@ -128,7 +128,8 @@ export function runnerView(stdout: string): string {
     const m = COMMAND.exec(raw.trimStart());
     if (!m) out.push(raw);
     else if (m[1] === 'group') out.push(`▸ ${unescapeData(m[3] ?? '')}`);
-    else if (m[1] === 'error' || m[1] === 'warning' || m[1] === 'notice') out.push(`${m[1].replace(/^./, (c) => c.toUpperCase())}: ${unescapeData(m[3] ?? '')}`);
+    else if (m[1] === 'error' || m[1] === 'warning' || m[1] === 'notice')
+      out.push(`${m[1].replace(/^./, (c) => c.toUpperCase())}: ${unescapeData(m[3] ?? '')}`);
   }
   return out.join('\n');
 }

@@ -110,6 +110,7 @@ tmr.registerMock('../core/run', {
       runs: [{ name: 'run1', pipeline: 'exp1', kind: 'export', status: 'succeeded', blob: 'blob-1', artifacts: ['app:v1'], startTime: now, finishTime: now }],
       blobs: [{ name: 'blob-1' }],
       checks: [],
+      changes: [],
       usage: [],
       warnings: [],
     });

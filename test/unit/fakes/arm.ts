@@ -58,6 +58,8 @@ export class FakeArm implements ArmApi {
   maxInFlight = 0;
   /** Called on every GET of a run (after it advanced). */
   onGetRun?: (name: string, run: PipelineRunResource) => void;
+  /** The transfer service's own access to the secret or container: a message makes the run fail with it (Key Vault's refusal). */
+  denyRun?: (pipeline: PipelineResource, spec: PipelineRunSpec) => string | undefined;
   readonly trigger = { enabled: true, delayScans: 0, scans: 0, started: 0 };
   private readonly triggered = new Set<string>();
 
@@ -198,7 +200,9 @@ export class FakeArm implements ArmApi {
       s.resource.percentage = Math.min(90, Math.round((s.polls / needed) * 100));
       return;
     }
-    const error = s.script.fail ?? (s.spec.kind === 'export' ? this.exportBlob(e, s) : this.importBlob(e, s));
+    const pipeline = this.pipelineOf(e, s.spec.pipelineResourceId);
+    const error =
+      s.script.fail ?? (pipeline ? this.denyRun?.(pipeline, s.spec) : undefined) ?? (s.spec.kind === 'export' ? this.exportBlob(e, s) : this.importBlob(e, s));
     s.resource.finishTime = this.clock.iso();
     s.resource.percentage = 100;
     if (error !== undefined) {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { BlobCopyResult, BlobInfo, BlobStore } from '../../../core/ports';
+import type { BlobCopyResult, BlobInfo, BlobStore, SasRequest } from '../../../core/ports';
 import type { FakeClock } from './clock';
 
 /** A blob and what a fake export put in it: `repo:tag` or `repo@digest` with the manifest digest. */
@@ -14,6 +14,10 @@ export class FakeBlobStore implements BlobStore {
   readonly copies: string[] = [];
   /** Simulates a copy tool that drops metadata. */
   stripMetadataOnCopy = false;
+  /** Containers that do not exist (every other one does). */
+  readonly missingContainers = new Set<string>();
+  /** Every SAS made, with what it was asked for. */
+  readonly sasMade: { containerUri: string; request: SasRequest; sas: string }[] = [];
 
   constructor(private readonly clock: FakeClock) {}
 
@@ -57,8 +61,31 @@ export class FakeBlobStore implements BlobStore {
     return Promise.resolve({ blob: to.blob, size: src.size, ...(src.contentMD5 !== undefined ? { contentMD5: src.contentMD5 } : {}), mode: 'sync' });
   }
 
+  containerExists(containerUri: string): Promise<boolean> {
+    return Promise.resolve(!this.missingContainers.has(key(containerUri)));
+  }
+
+  /** A SAS-shaped string (the fields check reads) with a unique fake signature. */
+  createSas(containerUri: string, request: SasRequest): Promise<string> {
+    const perms = 'racwdl'
+      .split('')
+      .filter((l) => request.permissions.includes(l))
+      .join('');
+    const sas = fakeSas({ sp: perms, st: request.startsOn, se: request.expiresOn, sig: `fake${this.sasMade.length + 1}${request.accountKey ? 'key' : 'ud'}` });
+    this.sasMade.push({ containerUri, request, sas });
+    return Promise.resolve(sas);
+  }
+
   deleteBlob(containerUri: string, blob: string): Promise<void> {
     this.containers.get(key(containerUri))?.delete(blob);
     return Promise.resolve();
   }
+}
+
+/** A container SAS query string with the fields check reads; `spr` https unless given. */
+export function fakeSas(o: { sp: string; se: Date; st?: Date; sig?: string; spr?: string | null; sr?: string }): string {
+  const q = new URLSearchParams({ sv: '2025-05-05', ...(o.st ? { st: o.st.toISOString() } : {}), se: o.se.toISOString(), sr: o.sr ?? 'c', sp: o.sp });
+  if (o.spr !== null) q.set('spr', o.spr ?? 'https');
+  q.set('sig', o.sig ?? 'fakesignature0123456789');
+  return q.toString();
 }

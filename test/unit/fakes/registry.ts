@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { RegistryDataPlane, RegistryDataPlaneFactory } from '../../../core/ports';
+import type { ManifestInfo, ManifestSummary, RegistryDataPlane, RegistryDataPlaneFactory } from '../../../core/ports';
 
 export const digestOf = (text: string): string => `sha256:${createHash('sha256').update(text).digest('hex')}`;
 
@@ -7,7 +7,10 @@ export const digestOf = (text: string): string => `sha256:${createHash('sha256')
 export class FakeRegistry implements RegistryDataPlane {
   readonly tags = new Map<string, Map<string, string>>();
   readonly manifests = new Map<string, Set<string>>();
-  readonly calls = { listRepositories: 0, listTags: 0, manifestDigest: 0 };
+  /** Manifest bodies by digest; a digest without one is an image with one 1 KiB layer. */
+  readonly bodies = new Map<string, Omit<ManifestInfo, 'digest'>>();
+  readonly deleted: string[] = [];
+  readonly calls = { listRepositories: 0, listTags: 0, manifestDigest: 0, getManifest: 0, listManifests: 0 };
 
   constructor(readonly loginServer: string) {}
 
@@ -33,6 +36,33 @@ export class FakeRegistry implements RegistryDataPlane {
   listTags(repository: string): Promise<string[]> {
     this.calls.listTags++;
     return Promise.resolve([...(this.tags.get(repository)?.keys() ?? [])]);
+  }
+
+  getManifest(repository: string, reference: string): Promise<ManifestInfo | undefined> {
+    this.calls.getManifest++;
+    const digest = reference.startsWith('sha256:')
+      ? this.manifests.get(repository)?.has(reference)
+        ? reference
+        : undefined
+      : this.tags.get(repository)?.get(reference);
+    if (digest === undefined) return Promise.resolve(undefined);
+    const body = this.bodies.get(digest) ?? { layers: [{ digest: digestOf(`layer ${digest}`), size: 1024 }], manifests: [] };
+    return Promise.resolve({ digest, ...body });
+  }
+
+  listManifests(repository: string): Promise<ManifestSummary[]> {
+    this.calls.listManifests++;
+    const tags = [...(this.tags.get(repository)?.entries() ?? [])];
+    return Promise.resolve(
+      [...(this.manifests.get(repository) ?? [])].map((digest) => ({ digest, tags: tags.filter(([, d]) => d === digest).map(([t]) => t) })),
+    );
+  }
+
+  deleteManifest(repository: string, digest: string): Promise<void> {
+    this.deleted.push(`${repository}@${digest}`);
+    this.manifests.get(repository)?.delete(digest);
+    for (const [t, d] of this.tags.get(repository) ?? []) if (d === digest) this.tags.get(repository)!.delete(t);
+    return Promise.resolve();
   }
 
   manifestDigest(repository: string, reference: string): Promise<string | undefined> {

@@ -1,8 +1,9 @@
 import type { Host } from '../../../core/host';
 import type { Logger, Services } from '../../../core/ports';
 import { parseSettings, type TransferSettings } from '../../../core/settings';
+import { FakeAccess } from './access';
 import { FakeArm } from './arm';
-import { FakeBlobStore } from './blobs';
+import { FakeBlobStore, fakeSas } from './blobs';
 import { FakeClock } from './clock';
 import { FakeRegistries, FakeRegistry } from './registry';
 import { FakeSecretStore } from './secrets';
@@ -12,6 +13,9 @@ export const SRC_ID = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microso
 export const DST_ID = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/dstreg`;
 export const EXPORT_CONTAINER = 'https://srcacct.blob.core.windows.net/transfer';
 export const IMPORT_CONTAINER = 'https://dstacct.blob.core.windows.net/transfer';
+export const EXPORT_SECRET = 'https://srcvault.vault.azure.net/secrets/acrexportsas';
+export const IMPORT_SECRET = 'https://dstvault.vault.azure.net/secrets/acrimportsas';
+const DAY = 24 * 3600 * 1000;
 
 export class RecordingLogger implements Logger {
   readonly infos: string[] = [];
@@ -45,9 +49,9 @@ export function makeWorld() {
       'source-registry': SRC_ID,
       'target-registry': DST_ID,
       'export-storage-uri': EXPORT_CONTAINER,
-      'export-sas-secret-uri': 'https://srcvault.vault.azure.net/secrets/acrexportsas',
+      'export-sas-secret-uri': EXPORT_SECRET,
       'import-storage-uri': IMPORT_CONTAINER,
-      'import-sas-secret-uri': 'https://dstvault.vault.azure.net/secrets/acrimportsas',
+      'import-sas-secret-uri': IMPORT_SECRET,
       ...inputs,
     };
     return parseSettings({ get: (name) => all[name] });
@@ -55,8 +59,17 @@ export function makeWorld() {
   const s = settings({ operation: 'export', artifacts: 'x' });
   arm.add(s.source!, src);
   arm.add(s.target!, dst);
+  // The vaults and storage accounts of the pipelines, and SAS tokens that allow everything, valid for 30 days.
+  const access = new FakeAccess(clock);
+  access.addVault(SUB, 'srcvault');
+  access.addVault(SUB, 'dstvault');
+  access.addAccount(SUB, 'srcacct');
+  access.addAccount(SUB, 'dstacct');
+  const secrets = new FakeSecretStore();
+  for (const uri of [EXPORT_SECRET, IMPORT_SECRET]) secrets.secrets.set(uri, `?${fakeSas({ sp: 'racwdl', se: new Date(clock.now() + 30 * DAY) })}`);
   const services: Services = {
     arm,
+    access,
     registries: new FakeRegistries(
       new Map([
         [src.loginServer, src],
@@ -64,12 +77,12 @@ export function makeWorld() {
       ]),
     ),
     blobs,
-    secrets: new FakeSecretStore(),
+    secrets,
   };
   const controller = new AbortController();
   const logger = new RecordingLogger();
   const host: Host = { logger, signal: controller.signal, mask: () => undefined, tempDir: '/tmp', clock };
-  return { clock, blobs, src, dst, arm, services, host, logger, controller, settings, source: s.source!, target: s.target! };
+  return { clock, blobs, src, dst, arm, access, secrets, services, host, logger, controller, settings, source: s.source!, target: s.target! };
 }
 
 export type World = ReturnType<typeof makeWorld>;
