@@ -1,5 +1,5 @@
 /**
- * Writes ado-task/task.json, and the inputs tables of README-section.md and overview.md, from core/inputs.ts (INPUTS,
+ * Writes ado-task/task.json, and the inputs tables of README.md and overview.md, from core/inputs.ts (INPUTS,
  * OUTPUTS), so the task's inputs never drift from the one table of names, defaults and descriptions. Run by
  * `npm run build:ado`; test/unit/ado-task-json.test.ts fails when the committed files differ from what this renders.
  */
@@ -195,8 +195,8 @@ export function renderTaskJson(): string {
   return `${formatJson(taskJson())}\n`;
 }
 
-/** The documents that carry the inputs table (README section for the lead to merge, and the Marketplace overview). */
-export const TABLE_DOCS = [path.join(__dirname, 'README-section.md'), path.join(__dirname, 'overview.md')];
+/** The documents that carry the inputs table: the README and the Marketplace overview. */
+export const TABLE_DOCS = [path.join(__dirname, '..', 'README.md'), path.join(__dirname, 'overview.md')];
 const TABLE_START = '<!-- ado-inputs:start -->';
 const TABLE_END = '<!-- ado-inputs:end -->';
 
