@@ -117,8 +117,11 @@ export async function runOperation(settings: TransferSettings, host: Host, servi
     const operation = OPERATIONS[settings.operation];
     if (!operation) return report('failed', `operation '${settings.operation}' is not implemented yet`);
     if (settings.preflight && PREFLIGHTED.has(settings.operation)) {
-      checks = await host.logger.group('Preflight', () => (deps.preflight ?? defaultPreflight)(settings, services, ctx));
-      for (const c of checks) host.logger.info(`${c.status}: ${c.title} (${c.detail})`);
+      checks = await host.logger.group('Preflight', async () => {
+        const items = await (deps.preflight ?? defaultPreflight)(settings, services, ctx);
+        for (const c of items) host.logger.info(`${c.status}: ${c.title} (${c.detail})`);
+        return items;
+      });
       for (const c of checks.filter((c) => c.status === 'warn')) warn(ctx, `${c.title}: ${c.detail}${c.fix ? ` (fix: ${c.fix})` : ''}`);
       const failed = failedChecks('preflight failed', checks);
       if (failed !== undefined) return report('failed', failed);

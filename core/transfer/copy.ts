@@ -98,7 +98,9 @@ export async function runCopy(ctx: OpContext, o: { readonly blobs: readonly stri
       return { name: blob, error: oneLine(errorMessage(e)) };
     }
   };
-  const blobs = await ctx.log.group(`Copy ${o.blobs.length} blobs`, () => mapLimit(o.blobs, ctx.settings.maxParallelRuns, copyOne));
+  const blobs = await ctx.log.group(`Copy ${o.blobs.length} blob${o.blobs.length === 1 ? '' : 's'}`, () =>
+    mapLimit(o.blobs, ctx.settings.maxParallelRuns, copyOne),
+  );
   return {
     artifacts: [],
     runs: [],

@@ -75,7 +75,7 @@ export async function runExport(ctx: OpContext): Promise<ExportResult> {
   const { todo, skipped } = settings.skipExisting ? await splitExisting(ctx, resolution.artifacts) : { todo: [...resolution.artifacts], skipped: [] };
   const plan = planBatches(todo, settings);
   ctx.log.info(
-    `${todo.length} artifacts in ${plan.batches.length} batches of at most ${settings.maxArtifactsPerRun}: ${plan.batches.map((b) => `${b.blob} (run ${b.exportRun})`).join(', ')}`,
+    `${todo.length} artifacts in ${plan.batches.length} batch${plan.batches.length === 1 ? '' : 'es'} of at most ${settings.maxArtifactsPerRun}: ${plan.batches.map((b) => `${b.blob} (run ${b.exportRun})`).join(', ')}`,
   );
   if (plan.batches.length === 0) return { artifacts: [...missing, ...skipped], runs: [], blobs: [], failures: [], exported: [] };
 

@@ -164,6 +164,8 @@ export async function runImport(ctx: OpContext, given?: readonly ImportBlob[]): 
         );
       }
     }
+    const verified = artifacts.filter((a) => a.result === 'verified').length;
+    if (settings.verify) ctx.log.info(`${verified} of ${artifacts.length} artifacts verified by digest in ${registry.loginServer}`);
   });
 
   const runReports = [...refused, ...outcomes.map((o) => o.report)];
