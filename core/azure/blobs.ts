@@ -19,10 +19,10 @@ import {
   StorageSharedKeyCredential,
   type StoragePipelineOptions,
 } from '@azure/storage-blob';
-import { AzureRequestError, errorMessage, redact } from '../errors';
+import { AzureRequestError, redact } from '../errors';
 import type { BlobCopyResult, BlobInfo, BlobStore, Logger, SasRequest } from '../ports';
-import { abortError, type Clock, pollUntil, realClock, retry } from '../retry';
-import { DEFAULT_HTTP_RETRY, type HttpRetryPolicy, isConnectionError, isTransientStatus } from './http-retry';
+import { abortError, type Clock, pollUntil, realClock } from '../retry';
+import { type HttpRetryPolicy, retrySdkCall, statusOf } from './http-retry';
 
 /** Copy Blob From URL is synchronous only up to 256 MiB (https://learn.microsoft.com/rest/api/storageservices/copy-blob-from-url). */
 export const SYNC_COPY_LIMIT_BYTES = 256 * 1024 * 1024;
@@ -349,17 +349,7 @@ export class AzureBlobStore implements BlobStore {
 
   private async retrying<T>(what: string, fn: () => Promise<T>, fixes: Readonly<Record<number, string>> = {}): Promise<T> {
     try {
-      return await retry(fn, {
-        ...(this.o.retry ?? DEFAULT_HTTP_RETRY),
-        clock: this.clock,
-        ...(this.o.signal ? { signal: this.o.signal } : {}),
-        retryable: (e) => {
-          const status = statusOf(e);
-          if (status !== undefined) return { retry: isTransientStatus(status) };
-          return { retry: isConnectionError(e) };
-        },
-        onRetry: (e, attempt, delay) => this.o.logger?.debug(`${what}: ${redact(errorMessage(e))}; retry ${attempt} in ${delay} ms`),
-      });
+      return await retrySdkCall(what, fn, { ...this.o, clock: this.clock });
     } catch (e) {
       throw this.storageError(e, what, fixes);
     }
@@ -395,12 +385,6 @@ function storageCodeOf(e: unknown): string | undefined {
   if (header) return header;
   if (typeof err.details?.errorCode === 'string') return err.details.errorCode;
   return typeof err.code === 'string' ? err.code : undefined;
-}
-
-function statusOf(e: unknown): number | undefined {
-  if (!e || typeof e !== 'object') return undefined;
-  const s = (e as { statusCode?: unknown }).statusCode;
-  return typeof s === 'number' ? s : undefined;
 }
 
 function toInfo(name: string, p: BlobGetPropertiesResponse): BlobInfo {

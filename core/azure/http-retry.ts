@@ -4,6 +4,9 @@
  * that there is exactly one retry layer.
  */
 import type { HttpHeaders } from '@azure/core-rest-pipeline';
+import { errorMessage, redact } from '../errors';
+import type { Logger } from '../ports';
+import { type Clock, retry } from '../retry';
 
 /** A response worth another try (408, 429, 5xx): thrown inside retry() and turned into a typed error after the last attempt. */
 export class TransientHttpError extends Error {
@@ -83,3 +86,34 @@ export interface HttpRetryPolicy {
 }
 
 export const DEFAULT_HTTP_RETRY: HttpRetryPolicy = { attempts: 6, minDelayMs: 1000, maxDelayMs: 60_000 };
+
+export interface SdkRetryOptions {
+  readonly retry?: HttpRetryPolicy;
+  readonly clock: Clock;
+  readonly signal?: AbortSignal;
+  readonly logger?: Pick<Logger, 'debug'>;
+}
+
+/** The HTTP status of an Azure SDK RestError, if it carries one. */
+export function statusOf(e: unknown): number | undefined {
+  if (!e || typeof e !== 'object') return undefined;
+  const s = (e as { statusCode?: unknown }).statusCode;
+  return typeof s === 'number' ? s : undefined;
+}
+
+/**
+ * Runs one call of an Azure SDK client (storage, Key Vault) under core/retry.ts: transient statuses and transport
+ * failures are retried, bounded, with the SDK's own retries off. Errors come out as the SDK threw them.
+ */
+export function retrySdkCall<T>(what: string, fn: () => Promise<T>, o: SdkRetryOptions): Promise<T> {
+  return retry(fn, {
+    ...(o.retry ?? DEFAULT_HTTP_RETRY),
+    clock: o.clock,
+    ...(o.signal ? { signal: o.signal } : {}),
+    retryable: (e) => {
+      const status = statusOf(e);
+      return { retry: status !== undefined ? isTransientStatus(status) : isConnectionError(e) };
+    },
+    onRetry: (e, attempt, delay) => o.logger?.debug(`${what}: ${redact(errorMessage(e))}; retry ${attempt} in ${delay} ms`),
+  });
+}

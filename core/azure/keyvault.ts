@@ -4,10 +4,10 @@
  */
 import type { TokenCredential } from '@azure/core-auth';
 import { SecretClient } from '@azure/keyvault-secrets';
-import { AzureRequestError, errorMessage, redact } from '../errors';
+import { AzureRequestError, redact } from '../errors';
 import type { Logger, SecretStore } from '../ports';
-import { abortError, type Clock, realClock, retry } from '../retry';
-import { DEFAULT_HTTP_RETRY, type HttpRetryPolicy, isConnectionError, isTransientStatus } from './http-retry';
+import { abortError, type Clock, realClock } from '../retry';
+import { type HttpRetryPolicy, retrySdkCall } from './http-retry';
 
 /** Vault hosts whose challenge names a matching resource; any other host (private clouds, emulators) cannot pass the SDK's check. */
 const PUBLIC_VAULT_SUFFIXES = ['.vault.azure.net', '.vault.azure.cn', '.vault.usgovcloudapi.net', '.vault.microsoftazure.de'];
@@ -104,16 +104,7 @@ export class KeyVaultSecretStore implements SecretStore {
 
   private async retrying<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
-      return await retry(fn, {
-        ...(this.o.retry ?? DEFAULT_HTTP_RETRY),
-        clock: this.clock,
-        ...(this.o.signal ? { signal: this.o.signal } : {}),
-        retryable: (e) => {
-          const status = (e as { statusCode?: unknown }).statusCode;
-          return { retry: typeof status === 'number' ? isTransientStatus(status) : isConnectionError(e) };
-        },
-        onRetry: (e, attempt, delay) => this.o.logger?.debug(`${what}: ${redact(errorMessage(e))}; retry ${attempt} in ${delay} ms`),
-      });
+      return await retrySdkCall(what, fn, { ...this.o, clock: this.clock });
     } catch (e) {
       if (e instanceof AzureRequestError || (e instanceof Error && e.name === 'CancelledError')) throw e;
       if (this.o.signal?.aborted) throw abortError(this.o.signal);

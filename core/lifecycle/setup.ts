@@ -126,29 +126,26 @@ export async function runSetup(ctx: OpContext): Promise<OperationResult> {
         });
         return;
       }
+      const grantFailed = (error: string): void =>
+        void record({
+          kind: 'role-assignment',
+          name: `${side.kind} pipeline identity ${principal}`,
+          scope: need.target,
+          action: 'grant',
+          status: 'failed',
+          error,
+        });
       let resource;
       try {
         resource = await lookup.resourceFor(need);
       } catch (e) {
-        record({
-          kind: 'role-assignment',
-          name: `${side.kind} pipeline identity ${principal}`,
-          scope: need.target,
-          action: 'grant',
-          status: 'failed',
-          error: oneLine(errorMessage(e)),
-        });
+        grantFailed(oneLine(errorMessage(e)));
         return;
       }
       if (!resource) {
-        record({
-          kind: 'role-assignment',
-          name: `${side.kind} pipeline identity ${principal}`,
-          scope: need.target,
-          action: 'grant',
-          status: 'failed',
-          error: `no ${what} for ${need.target} in the subscription of registry '${side.reg.name}' (looked for properties.${settings.storageAccessMode === 'sas-token' ? 'vaultUri' : 'primaryEndpoints.blob'}); grant access by hand`,
-        });
+        grantFailed(
+          `no ${what} for ${need.target} in the subscription of registry '${side.reg.name}' (looked for properties.${settings.storageAccessMode === 'sas-token' ? 'vaultUri' : 'primaryEndpoints.blob'}); grant access by hand`,
+        );
         return;
       }
       if (record(await grant(ctx, need, resource, principal, dry)).status === 'failed' || dry) return;
