@@ -3,13 +3,13 @@
  * and skopeo. Images are seeded straight into the distribution registry behind the front end.
  */
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ACR_RESOURCE, STORAGE_RESOURCE } from '../local-azure/emulator/context';
 import { seedImages } from '../local-azure/seed';
-import { credential, loadEnv } from './support/local-azure';
+import { credential, digestOf, loadEnv, OCI_MANIFEST, pushManifest } from './support/local-azure';
 
 jest.setTimeout(60_000);
 
@@ -17,10 +17,8 @@ const env = loadEnv();
 const reg = env.registries.source;
 const ls = reg.loginServer;
 const front = `https://${ls}`;
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const TOKEN_USER = '00000000-0000-0000-0000-000000000000';
 
-const digestOf = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const unique = (prefix: string): string => `${prefix}-${randomBytes(4).toString('hex')}`;
 
 async function form(url: string, fields: Record<string, string | string[]>): Promise<Response> {
@@ -43,29 +41,6 @@ async function accessToken(refresh: string, scopes: string[]): Promise<string> {
 }
 
 const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
-
-/** Pushes a config blob and one manifest to the backend (no auth), then tags the manifest `tags` times. */
-async function seedTags(repo: string, tags: readonly string[]): Promise<string> {
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [] }, seed: repo }));
-  const start = await fetch(`${reg.backendUrl}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
-  expect(start.status).toBe(202);
-  const upload = new URL(start.headers.get('location') ?? '', reg.backendUrl);
-  upload.searchParams.set('digest', digestOf(config));
-  expect((await fetch(upload, { method: 'PUT', body: config, headers: { 'content-type': 'application/octet-stream' } })).status).toBe(201);
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: OCI_MANIFEST,
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digestOf(config), size: config.length },
-      layers: [],
-    }),
-  );
-  for (const tag of tags) {
-    const r = await fetch(`${reg.backendUrl}/v2/${repo}/manifests/${tag}`, { method: 'PUT', body: manifest, headers: { 'content-type': OCI_MANIFEST } });
-    expect(r.status).toBe(201);
-  }
-  return digestOf(manifest);
-}
 
 function skopeo(args: string[]): Promise<string> {
   const home = mkdtempSync(path.join(tmpdir(), 'skopeo-'));
@@ -130,7 +105,7 @@ describe('tags, catalog and scopes', () => {
 
   beforeAll(async () => {
     // Seeded in reverse order, so that sorted output proves the emulator sorts.
-    digest = await seedTags(repo, [...tags].reverse());
+    digest = await pushManifest(reg.backendUrl, repo, [...tags].reverse(), repo);
     refresh = await refreshToken();
   });
 

@@ -16,7 +16,7 @@ import {
   targetDigest,
 } from './support/action-fixture';
 import { type ActionRun, describeRun, runAction } from './support/action-runner';
-import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+import { containerClient } from './support/local-azure';
 
 jest.setTimeout(300_000);
 
@@ -68,8 +68,7 @@ it('exports, copies and imports in separate steps, handing blob names through ou
   expectSuccess(copy);
   expect(jsonOutput<string[]>(copy, 'blobs')).toEqual(blobs);
   // A server-side copy that keeps what the import (and the source trigger) needs: Content-MD5 and the category metadata.
-  const client = (s: typeof f.exportStorage) =>
-    new BlobServiceClient(s.blobEndpoint, new StorageSharedKeyCredential(s.account, s.key)).getContainerClient(s.container).getBlobClient(blobs[0]!);
+  const client = (s: typeof f.exportStorage) => containerClient(s).getBlobClient(blobs[0]!);
   const [from, to] = await Promise.all([client(f.exportStorage).getProperties(), client(f.importStorage).getProperties()]);
   expect(to.metadata).toEqual({ category: 'acr-transfer-blob' });
   expect(Buffer.from(to.contentMD5 ?? []).toString('hex')).toBe(Buffer.from(from.contentMD5 ?? []).toString('hex'));

@@ -5,7 +5,6 @@
  * WorkloadIdentityFederation connection whose OIDC token comes from the local ADO-style endpoint.
  */
 import { SecretClient } from '@azure/keyvault-secrets';
-import { BlobServiceClient, ContainerSASPermissions, generateBlobSASQueryParameters, SASProtocol, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as os from 'node:os';
@@ -16,7 +15,7 @@ import type { TransferReport } from '../../core/report';
 import type { StorageEnv } from '../local-azure/config';
 import { seedImages, type SeededImage } from '../local-azure/seed';
 import { type Endpoint, extractTaskFolder, node24, readZip, runTask, systemVssConnectionEnv, type TaskRun } from './support/ado-runner';
-import { control, credential, loadEnv } from './support/local-azure';
+import { containerClient, containerSas, containerUri, control, credential, loadEnv, putSasSecret } from './support/local-azure';
 
 jest.setTimeout(240_000);
 
@@ -33,28 +32,8 @@ let images: SeededImage[];
 // This file's own containers: other suites' import pipelines (source trigger on) watch the shared ones.
 const exportStore: StorageEnv = { ...env.storage.source, container: `adoexp${u}` };
 const importStore: StorageEnv = { ...env.storage.target, container: `adoimp${u}` };
-const containerUri = (s: StorageEnv): string => `${s.blobEndpoint}${s.container}`;
 let exportSecretUri: string;
 let importSecretUri: string;
-
-function containerSas(s: StorageEnv, permissions: string): string {
-  return generateBlobSASQueryParameters(
-    {
-      containerName: s.container,
-      permissions: ContainerSASPermissions.parse(permissions),
-      protocol: SASProtocol.Https,
-      startsOn: new Date(Date.now() - 5 * 60_000),
-      expiresOn: new Date(Date.now() + 3600_000),
-    },
-    new StorageSharedKeyCredential(s.account, s.key),
-  ).toString();
-}
-
-async function putSasSecret(name: string, sas: string): Promise<string> {
-  const secrets = new SecretClient(env.keyVaultUrl, credential(env), { disableChallengeResourceVerification: true });
-  await secrets.setSecret(name, `?${sas}`);
-  return `${env.keyVaultUrl.replace(/\/+$/, '')}/secrets/${name}`;
-}
 
 /** A ServicePrincipal connection to the local Azure as an Azure Stack cloud: authority and audience from metadata/endpoints. */
 function spConnection(): Endpoint {
@@ -117,10 +96,10 @@ beforeAll(async () => {
   // Nothing else of the build is used: the task runs only from what the .vsix holds.
   rmSync(built.stageDir, { recursive: true, force: true });
 
-  for (const s of [exportStore, importStore])
-    await new BlobServiceClient(s.blobEndpoint, new StorageSharedKeyCredential(s.account, s.key)).getContainerClient(s.container).create();
-  exportSecretUri = await putSasSecret(`adoexpsas${u}`, containerSas(exportStore, 'alrw'));
-  importSecretUri = await putSasSecret(`adoimpsas${u}`, containerSas(importStore, 'dlr'));
+  for (const s of [exportStore, importStore]) await containerClient(s).create();
+  const vault = new SecretClient(env.keyVaultUrl, credential(env), { disableChallengeResourceVerification: true }); // the SDK's default retries
+  exportSecretUri = await putSasSecret(vault, `adoexpsas${u}`, containerSas(exportStore, 'alrw'));
+  importSecretUri = await putSasSecret(vault, `adoimpsas${u}`, containerSas(importStore, 'dlr'));
   images = await seedImages(src.backendUrl, [
     { repo: `ado${u}/app`, tag: 'v1' },
     { repo: `ado${u}/multi`, tag: 'v2', multiArch: true },

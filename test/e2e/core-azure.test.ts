@@ -5,7 +5,7 @@
  * Knobs and faults are global to the running local Azure: each test restores what it changes, and faults match
  * only this file's resource names.
  */
-import { BlockBlobClient, ContainerSASPermissions, generateBlobSASQueryParameters, SASProtocol, StorageSharedKeyCredential } from '@azure/storage-blob';
+import { BlockBlobClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { AcrDataPlaneFactory } from '../../core/azure/acr';
@@ -13,17 +13,16 @@ import { AzureBlobStore } from '../../core/azure/blobs';
 import { createServices, type CreatedServices } from '../../core/azure/services';
 import { AzureRequestError } from '../../core/errors';
 import type { Host } from '../../core/host';
-import type { PipelineRunResource, Services } from '../../core/ports';
+import type { PipelineRunResource, PipelineSpec, Services } from '../../core/ports';
 import { parseSettings, type RegistryRef, type TransferSettings } from '../../core/settings';
-import type { StorageEnv } from '../local-azure/config';
 import { seedImages } from '../local-azure/seed';
-import { control, loadEnv } from './support/local-azure';
+import { registryInputs, servicePrincipalInputs } from './support/action-fixture';
+import { containerSas, containerUri, control, digestOf, loadEnv, OCI_MANIFEST, secretUri } from './support/local-azure';
 
 jest.setTimeout(120_000);
 
 const env = loadEnv();
 const uniq = (prefix: string): string => `${prefix}${randomBytes(4).toString('hex')}`;
-const containerUri = (s: StorageEnv): string => `${s.blobEndpoint}${s.container}`;
 
 interface RecordingHost extends Host {
   readonly masked: string[];
@@ -54,21 +53,36 @@ function ref(r: { name: string; resourceId: string }): RegistryRef {
 }
 
 const exportSecretName = uniq('coreexp');
-const exportSecretUri = `${env.keyVaultUrl.replace(/\/+$/, '')}/secrets/${exportSecretName}`;
+const exportSecretUri = secretUri(env, exportSecretName);
 const importSecretName = uniq('coreimp');
-const importSecretUri = `${env.keyVaultUrl.replace(/\/+$/, '')}/secrets/${importSecretName}`;
+const importSecretUri = secretUri(env, importSecretName);
+
+/** An export pipeline on the shared source container, with this file's export SAS secret. */
+const exportSpec = (options: string[]): PipelineSpec => ({
+  kind: 'export',
+  storageUri: containerUri(env.storage.source),
+  keyVaultUri: exportSecretUri,
+  storageAccessMode: 'SasToken',
+  options,
+  identity: { type: 'SystemAssigned' },
+});
+
+/** An import pipeline on the shared target container (OverwriteTags, no source trigger), with this file's import SAS secret. */
+const importSpec = (): PipelineSpec => ({
+  kind: 'import',
+  storageUri: containerUri(env.storage.target),
+  keyVaultUri: importSecretUri,
+  storageAccessMode: 'SasToken',
+  options: ['OverwriteTags'],
+  sourceTriggerEnabled: false,
+  identity: { type: 'SystemAssigned' },
+});
 
 function settingsFor(extra: Record<string, string> = {}): TransferSettings {
   const inputs: Record<string, string> = {
     operation: 'check',
-    'auth-type': 'service-principal',
-    'client-id': env.clientId,
-    'tenant-id': env.tenantId,
-    'client-secret': env.clientSecret,
-    'resource-manager-endpoint': env.armEndpoint,
-    'subscription-id': env.subscriptionId,
-    'source-registry': env.registries.source.resourceId,
-    'target-registry': env.registries.target.resourceId,
+    ...servicePrincipalInputs(env),
+    ...registryInputs(env),
     'export-storage-uri': containerUri(env.storage.source),
     'export-sas-secret-uri': exportSecretUri,
     'import-storage-uri': containerUri(env.storage.target),
@@ -77,19 +91,6 @@ function settingsFor(extra: Record<string, string> = {}): TransferSettings {
     ...extra,
   };
   return parseSettings({ get: (n) => inputs[n] });
-}
-
-function containerSas(s: StorageEnv, permissions: string): string {
-  return generateBlobSASQueryParameters(
-    {
-      containerName: s.container,
-      permissions: ContainerSASPermissions.parse(permissions),
-      protocol: SASProtocol.Https,
-      startsOn: new Date(Date.now() - 5 * 60_000),
-      expiresOn: new Date(Date.now() + 3600_000),
-    },
-    new StorageSharedKeyCredential(s.account, s.key),
-  ).toString();
 }
 
 async function waitForRun(services: Services, reg: RegistryRef, name: string): Promise<PipelineRunResource> {
@@ -208,14 +209,7 @@ describe('ARM', () => {
     try {
       const name = uniq('coreexp');
       expect(await services.arm.getPipeline(src, 'export', name)).toBeUndefined();
-      const put = await services.arm.putPipeline(src, name, {
-        kind: 'export',
-        storageUri: containerUri(env.storage.source),
-        keyVaultUri: exportSecretUri,
-        storageAccessMode: 'SasToken',
-        options: ['OverwriteBlobs'],
-        identity: { type: 'SystemAssigned' },
-      });
+      const put = await services.arm.putPipeline(src, name, exportSpec(['OverwriteBlobs']));
       expect(put).toMatchObject({
         name,
         kind: 'export',
@@ -227,14 +221,7 @@ describe('ARM', () => {
       // The service answers identity types in camelCase; we report them canonically.
       expect(put.identity?.type).toBe('SystemAssigned');
       expect(put.identity?.principalId).toBeTruthy();
-      const updated = await services.arm.putPipeline(src, name, {
-        kind: 'export',
-        storageUri: containerUri(env.storage.source),
-        keyVaultUri: exportSecretUri,
-        storageAccessMode: 'SasToken',
-        options: ['OverwriteBlobs', 'ContinueOnErrors'],
-        identity: { type: 'SystemAssigned' },
-      });
+      const updated = await services.arm.putPipeline(src, name, exportSpec(['OverwriteBlobs', 'ContinueOnErrors']));
       expect(updated.options).toEqual(['OverwriteBlobs', 'ContinueOnErrors']);
       expect((await services.arm.getPipeline(src, 'export', name))?.options).toEqual(['OverwriteBlobs', 'ContinueOnErrors']);
       await services.arm.deletePipeline(src, 'export', name);
@@ -256,15 +243,7 @@ describe('ARM', () => {
 
   test('an import pipeline reports its source trigger', async () => {
     const name = uniq('coreimp');
-    const p = await services.arm.putPipeline(dst, name, {
-      kind: 'import',
-      storageUri: containerUri(env.storage.target),
-      keyVaultUri: importSecretUri,
-      storageAccessMode: 'SasToken',
-      options: ['OverwriteTags'],
-      sourceTriggerEnabled: false,
-      identity: { type: 'SystemAssigned' },
-    });
+    const p = await services.arm.putPipeline(dst, name, importSpec());
     expect(p).toMatchObject({ kind: 'import', sourceTriggerEnabled: false, options: ['OverwriteTags'] });
     await services.arm.deletePipeline(dst, 'import', name);
   });
@@ -287,23 +266,8 @@ describe('export and import runs observed to completion', () => {
     const [image] = await seedImages(env.registries.source.backendUrl, [{ repo, tag: 'v1' }]);
     const exportName = uniq('coreexp');
     const importName = uniq('coreimp');
-    const exp = await services.arm.putPipeline(src, exportName, {
-      kind: 'export',
-      storageUri: containerUri(env.storage.source),
-      keyVaultUri: exportSecretUri,
-      storageAccessMode: 'SasToken',
-      options: ['OverwriteBlobs'],
-      identity: { type: 'SystemAssigned' },
-    });
-    const imp = await services.arm.putPipeline(dst, importName, {
-      kind: 'import',
-      storageUri: containerUri(env.storage.target),
-      keyVaultUri: importSecretUri,
-      storageAccessMode: 'SasToken',
-      options: ['OverwriteTags'],
-      sourceTriggerEnabled: false,
-      identity: { type: 'SystemAssigned' },
-    });
+    const exp = await services.arm.putPipeline(src, exportName, exportSpec(['OverwriteBlobs']));
+    const imp = await services.arm.putPipeline(dst, importName, importSpec());
     const blob = uniq('coreblob');
     const exportRun = uniq('coreexprun');
     const accepted = await services.arm.putRun(src, exportRun, { kind: 'export', pipelineResourceId: exp.id, blobName: blob, artifacts: [`${repo}:v1`] });
@@ -347,14 +311,7 @@ describe('export and import runs observed to completion', () => {
 
   test('a failed run reports pipelineRunErrorMessage word for word', async () => {
     const exportName = uniq('corefail');
-    const exp = await services.arm.putPipeline(src, exportName, {
-      kind: 'export',
-      storageUri: containerUri(env.storage.source),
-      keyVaultUri: exportSecretUri,
-      storageAccessMode: 'SasToken',
-      options: [],
-      identity: { type: 'SystemAssigned' },
-    });
+    const exp = await services.arm.putPipeline(src, exportName, exportSpec([]));
     const run = uniq('corefailrun');
     await control(env, 'POST', '/run-failures', { match: run, message: 'Injected: the artifact could not be read.', count: 1 });
     const [image] = await seedImages(env.registries.source.backendUrl, [{ repo: uniq('core/fail'), tag: 'v1' }]);
@@ -402,9 +359,7 @@ describe('retries of injected faults', () => {
 });
 
 describe('ACR data plane', () => {
-  const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
   const backend = env.registries.source.backendUrl;
-  const digestOf = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
   async function tagMany(repo: string, count: number): Promise<string[]> {
     const [image] = await seedImages(backend, [{ repo, tag: 't000' }]);
@@ -510,7 +465,7 @@ describe('Key Vault', () => {
     const value = `?sv=2026&sig=${randomBytes(8).toString('hex')}`;
     const { id } = await services.secrets.setSecret(env.keyVaultUrl, name, value, new Date(Date.now() + 86_400_000));
     expect(id).toMatch(new RegExp(`/secrets/${name}/[0-9a-f]{32}$`));
-    const got = await services.secrets.getSecret(`${env.keyVaultUrl.replace(/\/+$/, '')}/secrets/${name}`);
+    const got = await services.secrets.getSecret(secretUri(env, name));
     expect(got.value).toBe(value);
     expect(got.expiresOn).toBeInstanceOf(Date);
     expect((await services.secrets.getSecret(id)).value).toBe(value);
@@ -518,7 +473,7 @@ describe('Key Vault', () => {
   });
 
   test('a missing secret is a 404 AzureRequestError with the fix', async () => {
-    const e = (await services.secrets.getSecret(`${env.keyVaultUrl.replace(/\/+$/, '')}/secrets/nosuchsecret`).catch((x: unknown) => x)) as AzureRequestError;
+    const e = (await services.secrets.getSecret(secretUri(env, 'nosuchsecret')).catch((x: unknown) => x)) as AzureRequestError;
     expect(e).toBeInstanceOf(AzureRequestError);
     expect(e).toMatchObject({ status: 404, code: 'SecretNotFound' });
     expect(e.fix).toMatch(/secret URI/);

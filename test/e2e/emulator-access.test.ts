@@ -4,11 +4,21 @@
  * RBAC vaults, grant propagation delay, storage roles in ManagedIdentity mode), and ACR's manifest list.
  * Knobs and the vault's permission model are global to the running local Azure: every test puts back what it changes.
  */
-import { SecretClient } from '@azure/keyvault-secrets';
-import { ContainerSASPermissions, generateBlobSASQueryParameters, SASProtocol, StorageSharedKeyCredential } from '@azure/storage-blob';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { seedImages } from '../local-azure/seed';
-import { arm, control, credential, type HttpResult, loadEnv } from './support/local-azure';
+import {
+  arm,
+  containerSas,
+  containerUri,
+  control,
+  credential,
+  type HttpResult,
+  loadEnv,
+  OCI_MANIFEST,
+  pushManifest,
+  secretClient,
+  secretUri,
+} from './support/local-azure';
 
 jest.setTimeout(90_000);
 
@@ -113,23 +123,9 @@ async function assignRole(scope: string, role: string, principalId: string, name
 
 // ---------- pipelines and runs ----------
 
-const secrets = new SecretClient(env.keyVaultUrl, credential(env), { disableChallengeResourceVerification: true, retryOptions: { maxRetries: 0 } });
+const secrets = secretClient(env);
 
-function containerSas(permissions: string): string {
-  const s = env.storage.source;
-  return generateBlobSASQueryParameters(
-    {
-      containerName: s.container,
-      permissions: ContainerSASPermissions.parse(permissions),
-      protocol: SASProtocol.Https,
-      startsOn: new Date(Date.now() - 5 * 60_000),
-      expiresOn: new Date(Date.now() + 3600_000),
-    },
-    new StorageSharedKeyCredential(s.account, s.key),
-  ).toString();
-}
-
-const exportContainer = `${env.storage.source.blobEndpoint}${env.storage.source.container}`;
+const exportContainer = containerUri(env.storage.source);
 
 /** An export pipeline (system-assigned identity); returns its identity's principalId. */
 async function putExportPipeline(name: string, target: Json): Promise<string> {
@@ -202,8 +198,8 @@ let sasSecret: string;
 beforeAll(async () => {
   const [image] = await seedImages(src.backendUrl, [{ repo: `access${u}/app`, tag: 'v1' }]);
   artifact = image!.ref;
-  await secrets.setSecret(`accesssas${u}`, `?${containerSas('alrw')}`);
-  sasSecret = `${env.keyVaultUrl.replace(/\/+$/, '')}/secrets/accesssas${u}`;
+  await secrets.setSecret(`accesssas${u}`, `?${containerSas(env.storage.source, 'alrw')}`);
+  sasSecret = secretUri(env, `accesssas${u}`);
 });
 
 // ---------- Key Vault as an ARM resource ----------
@@ -451,8 +447,6 @@ describe('enforceAccess off (the default)', () => {
 
 describe('ACR /acr/v1/{repo}/_manifests', () => {
   const front = `https://${src.loginServer}`;
-  const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-  const digestOf = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
   async function acrToken(scope: string): Promise<string> {
     const aad = await credential(env).getToken('https://management.azure.com/.default');
@@ -469,31 +463,11 @@ describe('ACR /acr/v1/{repo}/_manifests', () => {
     return ((await tok.json()) as { access_token: string }).access_token;
   }
 
-  /** Pushes a config blob and a manifest under `tag` to the backend; returns the manifest digest. */
-  async function pushManifest(repo: string, tag: string, seed: string): Promise<string> {
-    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [] }, seed }));
-    const start = await fetch(`${src.backendUrl}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
-    const upload = new URL(start.headers.get('location') ?? '', src.backendUrl);
-    upload.searchParams.set('digest', digestOf(config));
-    expect((await fetch(upload, { method: 'PUT', body: config })).status).toBe(201);
-    const manifest = Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: OCI_MANIFEST,
-        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digestOf(config), size: config.length },
-        layers: [],
-      }),
-    );
-    const put = await fetch(`${src.backendUrl}/v2/${repo}/manifests/${tag}`, { method: 'PUT', body: manifest, headers: { 'content-type': OCI_MANIFEST } });
-    expect(put.status).toBe(201);
-    return digestOf(manifest);
-  }
-
   it('lists an untagged manifest after its tag moved, pages with a Link header, and DELETE removes it', async () => {
     const repo = `access${u}/purge`;
-    const old = await pushManifest(repo, 'v1', 'old');
-    const current = await pushManifest(repo, 'v1', 'new');
-    const other = await pushManifest(repo, 'v2', 'other');
+    const old = await pushManifest(src.backendUrl, repo, ['v1'], 'old');
+    const current = await pushManifest(src.backendUrl, repo, ['v1'], 'new');
+    const other = await pushManifest(src.backendUrl, repo, ['v2'], 'other');
 
     const noScope = await fetch(`${front}/acr/v1/${repo}/_manifests`, { headers: { authorization: `Bearer ${await acrToken(`repository:${repo}:pull`)}` } });
     expect(noScope.status).toBe(401);

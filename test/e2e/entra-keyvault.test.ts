@@ -3,10 +3,9 @@
  * SDKs (@azure/identity, @azure/keyvault-secrets) and plain fetch.
  */
 import { AzurePipelinesCredential, ClientAssertionCredential, ClientSecretCredential } from '@azure/identity';
-import { SecretClient } from '@azure/keyvault-secrets';
 import { randomBytes } from 'node:crypto';
 import { ACR_RESOURCE, ARM_AUDIENCES, KEY_VAULT_RESOURCE, STORAGE_RESOURCE } from '../local-azure/emulator/context';
-import { control, credential, loadEnv } from './support/local-azure';
+import { control, credential, loadEnv, secretClient } from './support/local-azure';
 
 jest.setTimeout(60_000);
 
@@ -242,7 +241,7 @@ describe('metadata/endpoints', () => {
 });
 
 describe('Key Vault secrets', () => {
-  const client = new SecretClient(env.keyVaultUrl, credential(env), { disableChallengeResourceVerification: true, retryOptions: { maxRetries: 0 } });
+  const client = secretClient(env);
 
   test('an unauthenticated request gets the challenge naming the tenant and the vault resource', async () => {
     const r = await fetch(`${env.keyVaultUrl}secrets/anything/?api%2Dversion=2025-07-01`);

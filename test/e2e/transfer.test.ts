@@ -3,19 +3,23 @@
  * @azure/keyvault-secrets), plain ARM REST and skopeo: seed images, export them through a SAS from Key Vault,
  * copy the blob between storage accounts, import it (by hand and through the source trigger), compare digests.
  */
-import { SecretClient } from '@azure/keyvault-secrets';
-import {
-  BlobServiceClient,
-  BlockBlobClient,
-  ContainerSASPermissions,
-  generateBlobSASQueryParameters,
-  SASProtocol,
-  StorageSharedKeyCredential,
-} from '@azure/storage-blob';
+import type { BlockBlobClient } from '@azure/storage-blob';
 import { createHash, randomBytes } from 'node:crypto';
 import type { StorageEnv } from '../local-azure/config';
 import { seedImages, type SeededImage, skopeoDigest } from '../local-azure/seed';
-import { API, arm, control, credential, loadEnv } from './support/local-azure';
+import {
+  API,
+  arm,
+  containerClient,
+  containerSas,
+  containerUri,
+  control,
+  digestOf,
+  loadEnv,
+  putSasSecret,
+  secretClient,
+  secretUri,
+} from './support/local-azure';
 
 jest.setTimeout(90_000);
 
@@ -49,35 +53,10 @@ interface Run {
 
 // ---------- storage and Key Vault helpers (SDK only) ----------
 
-function containerUri(s: StorageEnv, container = s.container): string {
-  return `${s.blobEndpoint}${container}`;
-}
-
-function containerSas(s: StorageEnv, permissions: string, opts: { container?: string; expiresOn?: Date; startsOn?: Date } = {}): string {
-  return generateBlobSASQueryParameters(
-    {
-      containerName: opts.container ?? s.container,
-      permissions: ContainerSASPermissions.parse(permissions),
-      protocol: SASProtocol.Https,
-      startsOn: opts.startsOn ?? new Date(Date.now() - 5 * 60_000),
-      expiresOn: opts.expiresOn ?? new Date(Date.now() + 3600_000),
-    },
-    new StorageSharedKeyCredential(s.account, s.key),
-  ).toString();
-}
-
-const secrets = new SecretClient(env.keyVaultUrl, credential(env), { disableChallengeResourceVerification: true, retryOptions: { maxRetries: 0 } });
-
-/** Stores the SAS (with the leading '?' the docs use) and returns the secret URI a pipeline names. */
-async function putSasSecret(name: string, sas: string): Promise<string> {
-  await secrets.setSecret(name, `?${sas}`);
-  return `${env.keyVaultUrl.replace(/\/+$/, '')}/secrets/${name}`;
-}
+const secrets = secretClient(env);
 
 function blobClient(s: StorageEnv, name: string, container = s.container): BlockBlobClient {
-  return new BlobServiceClient(s.blobEndpoint, new StorageSharedKeyCredential(s.account, s.key), storageOpts)
-    .getContainerClient(container)
-    .getBlockBlobClient(name);
+  return containerClient(s, container, storageOpts).getBlockBlobClient(name);
 }
 
 /** Server-side copy from the source account to the target account; the source is authorised by a read SAS in its URL. */
@@ -161,8 +140,6 @@ async function importRun(pipeline: string, runName: string, blob: string, catalo
   return waitForRun(dst.resourceId, runName);
 }
 
-const sha256 = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-
 // ---------- fixtures ----------
 
 let exportSecret: string;
@@ -170,7 +147,7 @@ let importSecret: string;
 let images: { app: SeededImage; multi: SeededImage; pinned: SeededImage; trig: SeededImage; clash: SeededImage };
 
 beforeAll(async () => {
-  await new BlobServiceClient(inbox.blobEndpoint, new StorageSharedKeyCredential(inbox.account, inbox.key)).getContainerClient(inbox.container).create();
+  await containerClient(inbox).create();
   const seeded = await seedImages(src.backendUrl, [
     { repo: `e2e${u}/app`, tag: 'v1', payloadBytes: 2 * 1024 * 1024 },
     { repo: `e2e${u}/multi`, tag: 'v1', multiArch: true },
@@ -180,8 +157,8 @@ beforeAll(async () => {
   ]);
   const [app, multi, pinned, trig, clash] = seeded as [SeededImage, SeededImage, SeededImage, SeededImage, SeededImage];
   images = { app, multi, pinned, trig, clash };
-  exportSecret = await putSasSecret(`exportsas${u}`, containerSas(env.storage.source, 'alrw'));
-  importSecret = await putSasSecret(`importsas${u}`, containerSas(inbox, 'dlr'));
+  exportSecret = await putSasSecret(secrets, `exportsas${u}`, containerSas(env.storage.source, 'alrw'));
+  importSecret = await putSasSecret(secrets, `importsas${u}`, containerSas(inbox, 'dlr'));
 });
 
 // Knobs are shared with suites running in parallel: this file changes only triggerIntervalMs, and puts it back.
@@ -216,7 +193,7 @@ describe('export, copy, import', () => {
     expect(props.metadata).toEqual({ category: 'acr-transfer-blob' });
     const bytes = await exported.downloadToBuffer();
     expect(Buffer.from(props.contentMD5 ?? []).equals(createHash('md5').update(bytes).digest())).toBe(true);
-    expect(response.catalogDigest).toBe(sha256(bytes));
+    expect(response.catalogDigest).toBe(digestOf(bytes));
 
     t = Date.now();
     await copyBlob(blob);
@@ -284,7 +261,7 @@ describe('export, copy, import', () => {
 
 describe('SAS problems surface as run errors', () => {
   it('a read-only export SAS (sp=rl) fails the run naming the missing permission', async () => {
-    const secret = await putSasSecret(`readonly${u}`, containerSas(env.storage.source, 'rl'));
+    const secret = await putSasSecret(secrets, `readonly${u}`, containerSas(env.storage.source, 'rl'));
     await putExportPipeline(`exp${u}ro`, secret);
     const run = await exportRun(`exp${u}ro`, `run${u}ro`, `ro-${u}.tar`, [images.app.ref]);
     expect(run.properties.provisioningState).toBe('Failed');
@@ -298,7 +275,7 @@ describe('SAS problems surface as run errors', () => {
   it('an expired export SAS fails the run saying when it expired', async () => {
     const expiresOn = new Date(Date.now() - 3600_000);
     const sas = containerSas(env.storage.source, 'alrw', { startsOn: new Date(Date.now() - 7200_000), expiresOn });
-    const secret = await putSasSecret(`expired${u}`, sas);
+    const secret = await putSasSecret(secrets, `expired${u}`, sas);
     await putExportPipeline(`exp${u}old`, secret);
     const run = await exportRun(`exp${u}old`, `run${u}old`, `old-${u}.tar`, [images.app.ref]);
     expect(run.properties.provisioningState).toBe('Failed');
@@ -307,7 +284,7 @@ describe('SAS problems surface as run errors', () => {
   });
 
   it("a missing Key Vault secret fails the run naming the secret and Key Vault's code", async () => {
-    const secret = `${env.keyVaultUrl.replace(/\/+$/, '')}/secrets/nosuch${u}`;
+    const secret = secretUri(env, `nosuch${u}`);
     await putExportPipeline(`exp${u}nokv`, secret);
     const run = await exportRun(`exp${u}nokv`, `run${u}nokv`, `nokv-${u}.tar`, [images.app.ref]);
     expect(run.properties.provisioningState).toBe('Failed');
@@ -318,7 +295,7 @@ describe('SAS problems surface as run errors', () => {
     await putExportPipeline(`exp${u}nodel`, exportSecret);
     expect((await exportRun(`exp${u}nodel`, `run${u}expnodel`, blob, [images.pinned.ref])).properties.provisioningState).toBe('Succeeded');
     await copyBlob(blob);
-    const secret = await putSasSecret(`nodelete${u}`, containerSas(inbox, 'rl'));
+    const secret = await putSasSecret(secrets, `nodelete${u}`, containerSas(inbox, 'rl'));
     await putImportPipeline(`imp${u}nodel`, secret, { options: ['DeleteSourceBlobOnSuccess'] });
     const run = await importRun(`imp${u}nodel`, `run${u}impnodel`, blob);
     expect(run.properties.provisioningState).toBe('Failed');
@@ -338,7 +315,7 @@ describe('SAS problems surface as run errors', () => {
 
 /** With the trigger interval knob at `interval`: the copied blob is imported once, the ineligible one never. */
 async function checkTriggeredImport(container: string, blob: string, interval: number): Promise<void> {
-  const secret = await putSasSecret(`trigsas${u}`, containerSas(inbox, 'dlr', { container }));
+  const secret = await putSasSecret(secrets, `trigsas${u}`, containerSas(inbox, 'dlr', { container }));
   await putImportPipeline(`imp${u}trig`, secret, { trigger: 'Enabled', container });
 
   // A blob without the metadata is not eligible (domain.md §5).
@@ -384,7 +361,7 @@ async function checkTriggeredImport(container: string, blob: string, interval: n
 describe('source trigger', () => {
   it('imports a blob that lands in the import container without a manual run, once', async () => {
     const container = `trig${u}`;
-    await new BlobServiceClient(inbox.blobEndpoint, new StorageSharedKeyCredential(inbox.account, inbox.key)).getContainerClient(container).create();
+    await containerClient(inbox, container).create();
     const blob = `trig-${u}.tar`;
     await putExportPipeline(`exp${u}trig`, exportSecret);
     expect((await exportRun(`exp${u}trig`, `run${u}exptrig`, blob, [images.trig.ref])).properties.provisioningState).toBe('Succeeded');

@@ -3,16 +3,14 @@
  * Key Vault (put there with SecretClient, as a user or `setup` would), unique pipeline names, seeded images, the
  * inputs a workflow would pass, and the checks that read the emulator's side (runs, blobs, request log, digests).
  */
-import { SecretClient } from '@azure/keyvault-secrets';
-import { BlobServiceClient, ContainerSASPermissions, generateBlobSASQueryParameters, SASProtocol, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { randomBytes } from 'node:crypto';
 import type { LocalAzureEnv, StorageEnv } from '../../local-azure/config';
 import { type ImageSpec, seedImages, type SeededImage, skopeoDigest } from '../../local-azure/seed';
 import type { ActionRun } from './action-runner';
 import { secretLeaks } from './action-runner';
-import { API, arm, control, credential, loadEnv } from './local-azure';
+import { API, arm, containerClient, containerSas, containerUri, control, loadEnv, putSasSecret, secretClient, secretUri } from './local-azure';
 
-export { control };
+export { containerUri, control };
 
 export interface RequestLogEntry {
   readonly time: string;
@@ -37,9 +35,10 @@ export interface ArmRun {
   };
 }
 
-export interface ActionFixture {
+/** What a test of one front-end owns on the local Azure: its containers, and the names of its pipelines and SAS secrets. */
+export interface TransferFixture {
   readonly env: LocalAzureEnv;
-  /** Lower-case hex, unique per fixture: in repository, pipeline, container and blob names. */
+  /** The tag and lower-case hex, unique per fixture: in repository, pipeline, container and blob names. */
   readonly u: string;
   readonly exportStorage: StorageEnv;
   readonly importStorage: StorageEnv;
@@ -47,24 +46,49 @@ export interface ActionFixture {
   readonly importPipeline: string;
   readonly exportSecretUri: string;
   readonly importSecretUri: string;
+}
+
+/**
+ * Creates (if missing) an export and an import container of the fixture's own, and names its pipelines and secrets
+ * (the secrets are not made): `${prefix}ex${u}`, `${prefix}exp${u}`, `${prefix}exportsas${u}` and the same for import.
+ */
+export async function createTransferFixture(tag: string, prefix = ''): Promise<TransferFixture> {
+  const env = loadEnv();
+  const u = `${tag}${randomBytes(3).toString('hex')}`;
+  const exportStorage: StorageEnv = { ...env.storage.source, container: `${prefix}ex${u}` };
+  const importStorage: StorageEnv = { ...env.storage.target, container: `${prefix}im${u}` };
+  for (const s of [exportStorage, importStorage]) await containerClient(s).createIfNotExists();
+  return {
+    env,
+    u,
+    exportStorage,
+    importStorage,
+    exportPipeline: `${prefix}exp${u}`,
+    importPipeline: `${prefix}imp${u}`,
+    exportSecretUri: secretUri(env, `${prefix}exportsas${u}`),
+    importSecretUri: secretUri(env, `${prefix}importsas${u}`),
+  };
+}
+
+export interface ActionFixture extends TransferFixture {
   /** Every secret the action could leak: the client secret and the SAS tokens (whole and their signatures). */
   readonly secrets: readonly string[];
 }
 
-/** The URL of a container (no SAS), as a workflow passes it. */
-export const containerUri = (s: StorageEnv): string => `${s.blobEndpoint}${s.container}`;
+/** The sign-in inputs for the local Azure's service principal (with its secret). */
+export function servicePrincipalInputs(env: LocalAzureEnv): Record<string, string> {
+  return { 'auth-type': 'service-principal', 'client-id': env.clientId, 'tenant-id': env.tenantId, 'client-secret': env.clientSecret };
+}
 
-function containerSas(s: StorageEnv, permissions: string): string {
-  return generateBlobSASQueryParameters(
-    {
-      containerName: s.container,
-      permissions: ContainerSASPermissions.parse(permissions),
-      protocol: SASProtocol.Https,
-      startsOn: new Date(Date.now() - 5 * 60_000),
-      expiresOn: new Date(Date.now() + 4 * 3600_000),
-    },
-    new StorageSharedKeyCredential(s.account, s.key),
-  ).toString();
+/** The inputs that name the local Azure's cloud, subscription and both registries (by resource ID). */
+export function registryInputs(env: LocalAzureEnv): Record<string, string> {
+  return {
+    // A custom cloud: authority host and audiences come from its metadata/endpoints document.
+    'resource-manager-endpoint': env.armEndpoint,
+    'subscription-id': env.subscriptionId,
+    'source-registry': env.registries.source.resourceId,
+    'target-registry': env.registries.target.resourceId,
+  };
 }
 
 /**
@@ -73,30 +97,17 @@ function containerSas(s: StorageEnv, permissions: string): string {
  * (DeleteSourceBlobOnSuccess); both also read, which the copy step uses on the source side.
  */
 export async function createActionFixture(tag: string): Promise<ActionFixture> {
-  const env = loadEnv();
-  const u = `${tag}${randomBytes(3).toString('hex')}`;
-  const exportStorage: StorageEnv = { ...env.storage.source, container: `ex${u}` };
-  const importStorage: StorageEnv = { ...env.storage.target, container: `im${u}` };
-  for (const s of [exportStorage, importStorage]) {
-    await new BlobServiceClient(s.blobEndpoint, new StorageSharedKeyCredential(s.account, s.key)).getContainerClient(s.container).createIfNotExists();
-  }
-  const vault = new SecretClient(env.keyVaultUrl, credential(env), { disableChallengeResourceVerification: true, retryOptions: { maxRetries: 0 } });
-  const exportSas = containerSas(exportStorage, 'racwl');
-  const importSas = containerSas(importStorage, 'racwdl');
-  const put = async (name: string, sas: string): Promise<string> => {
-    await vault.setSecret(name, `?${sas}`);
-    return `${env.keyVaultUrl.replace(/\/+$/, '')}/secrets/${name}`;
-  };
+  const base = await createTransferFixture(tag);
+  const { env, u } = base;
+  const vault = secretClient(env);
+  const expiresOn = (): Date => new Date(Date.now() + 4 * 3600_000);
+  const exportSas = containerSas(base.exportStorage, 'racwl', { expiresOn: expiresOn() });
+  const importSas = containerSas(base.importStorage, 'racwdl', { expiresOn: expiresOn() });
   const sig = (sas: string): string => new URLSearchParams(sas).get('sig') ?? sas;
   return {
-    env,
-    u,
-    exportStorage,
-    importStorage,
-    exportPipeline: `exp${u}`,
-    importPipeline: `imp${u}`,
-    exportSecretUri: await put(`exportsas${u}`, exportSas),
-    importSecretUri: await put(`importsas${u}`, importSas),
+    ...base,
+    exportSecretUri: await putSasSecret(vault, `exportsas${u}`, exportSas),
+    importSecretUri: await putSasSecret(vault, `importsas${u}`, importSas),
     secrets: [env.clientSecret, exportSas, importSas, sig(exportSas), sig(importSas), encodeURIComponent(sig(exportSas)), encodeURIComponent(sig(importSas))],
   };
 }
@@ -123,15 +134,11 @@ export function stepInputs(
               2,
             ),
           }
-        : { 'auth-type': 'service-principal', 'client-id': env.clientId, 'tenant-id': env.tenantId, 'client-secret': env.clientSecret };
+        : servicePrincipalInputs(env);
   return {
     operation,
     ...authInputs,
-    // A custom cloud: authority host and audiences come from its metadata/endpoints document.
-    'resource-manager-endpoint': env.armEndpoint,
-    'subscription-id': env.subscriptionId,
-    'source-registry': env.registries.source.resourceId,
-    'target-registry': env.registries.target.resourceId,
+    ...registryInputs(env),
     'export-pipeline': f.exportPipeline,
     'export-storage-uri': containerUri(f.exportStorage),
     'export-sas-secret-uri': f.exportSecretUri,
@@ -184,7 +191,7 @@ export async function runsOf(f: ActionFixture, side: 'source' | 'target'): Promi
 /** Blob names in one of this fixture's containers. */
 export async function blobsIn(s: StorageEnv): Promise<string[]> {
   const names: string[] = [];
-  const container = new BlobServiceClient(s.blobEndpoint, new StorageSharedKeyCredential(s.account, s.key)).getContainerClient(s.container);
+  const container = containerClient(s);
   for await (const b of container.listBlobsFlat()) names.push(b.name);
   return names.sort();
 }

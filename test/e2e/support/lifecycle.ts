@@ -4,13 +4,11 @@
  * with its fix, cleanup in a dry run and then for real, and no SAS text anywhere a user can see. The local Azure runs
  * with `enforceAccess` on, so a pipeline identity without a working grant fails its runs as in Azure.
  */
-import { SecretClient } from '@azure/keyvault-secrets';
-import { BlobServiceClient, ContainerSASPermissions, generateBlobSASQueryParameters, SASProtocol, StorageSharedKeyCredential } from '@azure/storage-blob';
-import { randomBytes } from 'node:crypto';
 import type { TransferReport } from '../../../core/report';
 import type { LocalAzureEnv, StorageEnv } from '../../local-azure/config';
 import { seedImages, type SeededImage, skopeoDigest } from '../../local-azure/seed';
-import { API, arm, control, credential, loadEnv } from './local-azure';
+import { createTransferFixture, registryInputs, servicePrincipalInputs, type TransferFixture } from './action-fixture';
+import { API, arm, containerSas, containerUri, control, secretClient } from './local-azure';
 
 /** What one step of a front-end left behind, in front-end-neutral terms. */
 export interface Step {
@@ -34,41 +32,15 @@ export interface FrontEnd {
   step(inputs: Readonly<Record<string, string>>): Promise<Step>;
 }
 
-export interface LifecycleFixture {
-  readonly env: LocalAzureEnv;
-  readonly u: string;
-  readonly exportStorage: StorageEnv;
-  readonly importStorage: StorageEnv;
-  readonly exportPipeline: string;
-  readonly importPipeline: string;
-  readonly exportSecretUri: string;
-  readonly importSecretUri: string;
+export interface LifecycleFixture extends TransferFixture {
   readonly image: SeededImage;
 }
 
-const containerUri = (s: StorageEnv): string => `${s.blobEndpoint}${s.container}`;
-
 /** Containers and an image of its own; secret names that do not exist yet (setup makes them). */
 export async function createLifecycleFixture(tag: string): Promise<LifecycleFixture> {
-  const env = loadEnv();
-  const u = `${tag}${randomBytes(3).toString('hex')}`;
-  const exportStorage: StorageEnv = { ...env.storage.source, container: `lcex${u}` };
-  const importStorage: StorageEnv = { ...env.storage.target, container: `lcim${u}` };
-  for (const s of [exportStorage, importStorage])
-    await new BlobServiceClient(s.blobEndpoint, new StorageSharedKeyCredential(s.account, s.key)).getContainerClient(s.container).createIfNotExists();
-  const vault = env.keyVaultUrl.replace(/\/+$/, '');
-  const [image] = await seedImages(env.registries.source.backendUrl, [{ repo: `lc${u}/app`, tag: 'v1' }]);
-  return {
-    env,
-    u,
-    exportStorage,
-    importStorage,
-    exportPipeline: `lcexp${u}`,
-    importPipeline: `lcimp${u}`,
-    exportSecretUri: `${vault}/secrets/lcexportsas${u}`,
-    importSecretUri: `${vault}/secrets/lcimportsas${u}`,
-    image: image!,
-  };
+  const base = await createTransferFixture(tag, 'lc');
+  const [image] = await seedImages(base.env.registries.source.backendUrl, [{ repo: `lc${base.u}/app`, tag: 'v1' }]);
+  return { ...base, image: image! };
 }
 
 /** The inputs every step shares (GitHub names; service-principal sign-in, which the ADO front-end drops). */
@@ -76,14 +48,8 @@ export function baseInputs(f: LifecycleFixture, operation: string, extra: Record
   const { env } = f;
   return {
     operation,
-    'auth-type': 'service-principal',
-    'client-id': env.clientId,
-    'tenant-id': env.tenantId,
-    'client-secret': env.clientSecret,
-    'resource-manager-endpoint': env.armEndpoint,
-    'subscription-id': env.subscriptionId,
-    'source-registry': env.registries.source.resourceId,
-    'target-registry': env.registries.target.resourceId,
+    ...servicePrincipalInputs(env),
+    ...registryInputs(env),
     'export-pipeline': f.exportPipeline,
     'import-pipeline': f.importPipeline,
     'timeout-minutes': '4',
@@ -108,33 +74,19 @@ export async function knobs(env: LocalAzureEnv, patch: Record<string, unknown>):
   if (r.status !== 200) throw new Error(`PATCH knobs: HTTP ${r.status}`);
 }
 
-function vaultClient(env: LocalAzureEnv): SecretClient {
-  return new SecretClient(env.keyVaultUrl, credential(env), { disableChallengeResourceVerification: true, retryOptions: { maxRetries: 0 } });
-}
-
 const secretName = (uri: string): string => new URL(uri).pathname.split('/').filter(Boolean)[1]!;
 
 export async function readSecret(env: LocalAzureEnv, uri: string): Promise<string> {
-  return (await vaultClient(env).getSecret(secretName(uri))).value ?? '';
+  return (await secretClient(env).getSecret(secretName(uri))).value ?? '';
 }
 
 export async function writeSecret(env: LocalAzureEnv, uri: string, value: string): Promise<void> {
-  await vaultClient(env).setSecret(secretName(uri), value);
+  await secretClient(env).setSecret(secretName(uri), value);
 }
 
 /** A SAS for a container signed with the account key, as someone might have stored by hand. */
 export function handMadeSas(s: StorageEnv, permissions: string, expiresOn: Date): string {
-  return generateBlobSASQueryParameters(
-    {
-      containerName: s.container,
-      permissions: ContainerSASPermissions.parse(permissions),
-      protocol: SASProtocol.Https,
-      startsOn: new Date(Date.now() - 3 * 3600_000),
-      expiresOn,
-      version: '2025-05-05',
-    },
-    new StorageSharedKeyCredential(s.account, s.key),
-  ).toString();
+  return containerSas(s, permissions, { startsOn: new Date(Date.now() - 3 * 3600_000), expiresOn, version: '2025-05-05' });
 }
 
 /** Every form in which a SAS could leak: whole, with '?', its signature raw and URL-encoded. */

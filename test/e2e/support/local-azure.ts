@@ -1,7 +1,18 @@
 import { ClientSecretCredential } from '@azure/identity';
+import { SecretClient } from '@azure/keyvault-secrets';
+import {
+  BlobServiceClient,
+  type ContainerClient,
+  ContainerSASPermissions,
+  generateBlobSASQueryParameters,
+  SASProtocol,
+  type StoragePipelineOptions,
+  StorageSharedKeyCredential,
+} from '@azure/storage-blob';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { type LocalAzureEnv, localAzureDir } from '../../local-azure/config';
+import { type LocalAzureEnv, localAzureDir, type StorageEnv } from '../../local-azure/config';
 
 /** The running local Azure's env.json (`npm run azure:up` writes it). */
 export function loadEnv(): LocalAzureEnv {
@@ -15,6 +26,81 @@ export function loadEnv(): LocalAzureEnv {
 /** The local Azure's service principal, the way any SDK user would build it. */
 export function credential(env: LocalAzureEnv): ClientSecretCredential {
   return new ClientSecretCredential(env.tenantId, env.clientId, env.clientSecret, { authorityHost: env.authorityHost, disableInstanceDiscovery: true });
+}
+
+/** A Key Vault client as the service principal, without retries: a failure shows at once. */
+export function secretClient(env: LocalAzureEnv): SecretClient {
+  return new SecretClient(env.keyVaultUrl, credential(env), { disableChallengeResourceVerification: true, retryOptions: { maxRetries: 0 } });
+}
+
+/** The URI of the secret `name` in the local Key Vault, as a pipeline or an input names it. */
+export const secretUri = (env: LocalAzureEnv, name: string): string => `${env.keyVaultUrl.replace(/\/+$/, '')}/secrets/${name}`;
+
+/** Stores `sas` with the leading '?' the docs use as the secret `name` in `vault`; returns the secret's URI. */
+export async function putSasSecret(vault: SecretClient, name: string, sas: string): Promise<string> {
+  await vault.setSecret(name, `?${sas}`);
+  return `${vault.vaultUrl.replace(/\/+$/, '')}/secrets/${name}`;
+}
+
+/** The URL of a container (no SAS), as a workflow passes it: `s.container` unless another `container` is named. */
+export const containerUri = (s: StorageEnv, container = s.container): string => `${s.blobEndpoint}${container}`;
+
+/** A client for a container of `s` (`s.container` unless another is named), signed with the account key. */
+export function containerClient(s: StorageEnv, container = s.container, options?: StoragePipelineOptions): ContainerClient {
+  return new BlobServiceClient(s.blobEndpoint, new StorageSharedKeyCredential(s.account, s.key), options).getContainerClient(container);
+}
+
+/**
+ * A container SAS signed with the account key, https only, as a user makes one by hand: valid from 5 minutes ago for
+ * an hour unless `opts` says otherwise; for `s.container` unless another `container` is named.
+ */
+export function containerSas(
+  s: StorageEnv,
+  permissions: string,
+  opts: { container?: string; startsOn?: Date; expiresOn?: Date; version?: string } = {},
+): string {
+  return generateBlobSASQueryParameters(
+    {
+      containerName: opts.container ?? s.container,
+      permissions: ContainerSASPermissions.parse(permissions),
+      protocol: SASProtocol.Https,
+      startsOn: opts.startsOn ?? new Date(Date.now() - 5 * 60_000),
+      expiresOn: opts.expiresOn ?? new Date(Date.now() + 3600_000),
+      ...(opts.version ? { version: opts.version } : {}),
+    },
+    new StorageSharedKeyCredential(s.account, s.key),
+  ).toString();
+}
+
+export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+
+/** The sha256 digest of `bytes`, as a registry names content. */
+export const digestOf = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+/**
+ * Pushes a config blob (its `seed` makes the digest unique) and one OCI manifest without layers straight to a registry
+ * backend (no auth), tagged with each of `tags` in order; returns the manifest's digest.
+ */
+export async function pushManifest(backendUrl: string, repo: string, tags: readonly string[], seed: string): Promise<string> {
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [] }, seed }));
+  const start = await fetch(`${backendUrl}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
+  expect(start.status).toBe(202);
+  const upload = new URL(start.headers.get('location') ?? '', backendUrl);
+  upload.searchParams.set('digest', digestOf(config));
+  expect((await fetch(upload, { method: 'PUT', body: config, headers: { 'content-type': 'application/octet-stream' } })).status).toBe(201);
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digestOf(config), size: config.length },
+      layers: [],
+    }),
+  );
+  for (const tag of tags) {
+    const r = await fetch(`${backendUrl}/v2/${repo}/manifests/${tag}`, { method: 'PUT', body: manifest, headers: { 'content-type': OCI_MANIFEST } });
+    expect(r.status).toBe(201);
+  }
+  return digestOf(manifest);
 }
 
 export interface HttpResult<T = unknown> {
