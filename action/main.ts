@@ -9,7 +9,7 @@ import { runOperation } from '../core/run';
 import { parseSettings, secretValues, type TransferSettings } from '../core/settings';
 import { type CancellationOptions, watchSignals } from '../core/cancellation';
 import { githubHost, githubInputs, maskSecret, routeAzureSdkLogs } from './github-host';
-import { stoppedReport } from '../core/outcome';
+import { cancelledMessage, stoppedReport } from '../core/outcome';
 import { Publisher } from './publish';
 
 export async function run(opts: CancellationOptions = {}): Promise<void> {
@@ -46,8 +46,4 @@ export async function run(opts: CancellationOptions = {}): Promise<void> {
   } finally {
     cancel.dispose();
   }
-}
-
-function cancelledMessage(sig: NodeJS.Signals | undefined): string {
-  return `Cancelled (${sig ?? 'signal'}) before the operation finished; a re-run with the same inputs resumes.`;
 }

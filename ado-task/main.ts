@@ -14,7 +14,7 @@ import { type CancellationOptions, watchSignals } from '../core/cancellation';
 import { type HostCredential, hostCredential } from './credential';
 import { SERVICE_CONNECTION_INPUT } from './names';
 import { readServiceConnection, type ServiceConnection } from './service-connection';
-import { stoppedReport } from '../core/outcome';
+import { cancelledMessage, stoppedReport } from '../core/outcome';
 import { Publisher } from './publish';
 
 /** A bad input or service connection: one line naming what is wrong and what is allowed; no stack. */
@@ -73,8 +73,4 @@ export async function run(opts: CancellationOptions = {}): Promise<void> {
   } finally {
     watch.dispose();
   }
-}
-
-function cancelledMessage(sig: NodeJS.Signals | undefined): string {
-  return `Cancelled (${sig ?? 'signal'}) before the operation finished; a re-run with the same inputs resumes.`;
 }

@@ -55,6 +55,11 @@ export function conclude(report: TransferReport, failedArtifactsOutput: string):
   }
 }
 
+/** The error of a run stopped by a signal before the operation could say more. */
+export function cancelledMessage(sig: NodeJS.Signals | undefined): string {
+  return `Cancelled (${sig ?? 'signal'}) before the operation finished; a re-run with the same inputs resumes.`;
+}
+
 /** A report for when the operation could not return its own: an early error, or the cancellation deadline. */
 export function stoppedReport(
   settings: TransferSettings,
