@@ -19,6 +19,7 @@ import {
   TASK_VERSION,
 } from '../../ado-task/task-json';
 import { camelCase, INPUTS, OPERATIONS, OUTPUTS } from '../../core/inputs';
+import { tableRowsBetween } from '../../action/action-yml';
 
 interface TaskInput {
   name: string;
@@ -107,19 +108,8 @@ describe('ado-task/task.json', () => {
 
 describe('the inputs tables', () => {
   it.each(TABLE_DOCS.map((d) => [path.basename(d), d]))('%s lists every task input as core/inputs.ts has it', (_name, doc) => {
-    const text = readFileSync(doc, 'utf8');
-    const table = text.slice(text.indexOf('<!-- ado-inputs:start -->'), text.indexOf('<!-- ado-inputs:end -->'));
     // Cells as Prettier leaves them (it pads columns), without the header and the separator row.
-    const rows = table
-      .split('\n')
-      .filter((l) => l.startsWith('|'))
-      .slice(2)
-      .map((l) =>
-        l
-          .slice(1, -1)
-          .split(/(?<!\\)\|/)
-          .map((c) => c.trim()),
-      );
+    const rows = tableRowsBetween(readFileSync(doc, 'utf8'), 'ado-inputs');
     expect(rows).toEqual(inputsTableRows());
   });
 });
