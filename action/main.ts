@@ -24,7 +24,7 @@ export async function run(opts: CancellationOptions = {}): Promise<void> {
       settings = parseSettings(githubInputs);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
-      core.setFailed(e.message); // one line naming the input, the value and what is allowed; no stack
+      core.setFailed(redact(e.message)); // one line naming the input, the value and what is allowed; no stack
       return;
     }
     [settings.auth.clientSecret, settings.auth.clientCertificate].forEach((s) => s && !s.startsWith('@file:') && maskSecret(s));

@@ -184,7 +184,7 @@ function httpsUrl(inp: Inputs, name: string, what: string): string | undefined {
   try {
     u = new URL(v);
   } catch {
-    throw bad(name, v, `it must be an https URL of ${what}`);
+    throw bad(name, redactUrl(v), `it must be an https URL of ${what}`);
   }
   if (u.protocol !== 'https:') throw bad(name, redactUrl(v), `it must be an https URL of ${what} (the service refuses http)`);
   if (u.search) throw bad(name, redactUrl(v), `it must be the URL of ${what} without a query string; keep SAS tokens in Key Vault`);
@@ -298,13 +298,17 @@ function auth(inp: Inputs): AuthSettings {
   let resourceManagerEndpoint = httpsUrl(inp, 'resource-manager-endpoint', 'an Azure Resource Manager endpoint');
   const credsText = inp.opt('creds');
   if (credsText !== undefined) {
-    let creds: Record<string, unknown>;
+    let creds: unknown;
     try {
-      creds = JSON.parse(credsText) as Record<string, unknown>;
+      creds = JSON.parse(credsText);
     } catch {
       throw new ConfigError("Input 'creds' is not valid JSON: it must be an azure/login-style object with clientId, clientSecret and tenantId");
     }
-    const str = (k: string): string | undefined => (typeof creds[k] === 'string' && creds[k] ? (creds[k] as string) : undefined);
+    // `null`, a string or an array parse as JSON too; the value is a secret, so it is not repeated here.
+    if (creds === null || typeof creds !== 'object' || Array.isArray(creds))
+      throw new ConfigError("Input 'creds' is not a JSON object: it must be an azure/login-style object with clientId, clientSecret and tenantId");
+    const fields = creds as Record<string, unknown>;
+    const str = (k: string): string | undefined => (typeof fields[k] === 'string' && fields[k] ? (fields[k] as string) : undefined);
     // Like azure/login: explicit inputs win over the JSON.
     clientId ??= str('clientId');
     tenantId ??= str('tenantId');
@@ -421,6 +425,14 @@ export function parseSettings(reader: InputReader): TransferSettings {
   for (const b of blobs)
     if (!BLOB_NAME.test(b) && !/^[A-Za-z0-9][A-Za-z0-9._/-]{0,1023}$/.test(b))
       throw bad('blobs', b, 'each blob name must be letters, digits, dots, hyphens, underscores or slashes');
+  // Checks that depend only on the inputs belong here, before authentication or any Azure read.
+  if (operation === 'copy' && blobs.length === 0) throw new ConfigError("Input 'blobs' is required for operation 'copy': the blob names the export wrote");
+  if (operation === 'export' && !target && inp.bool('skip-existing'))
+    throw new ConfigError("Input 'target-registry' is required with 'skip-existing': its digests decide what to leave out");
+  if (operation === 'cleanup' && !source && !target)
+    throw new ConfigError(
+      "Operation 'cleanup' needs 'source-registry' (the export pipeline and its runs) or 'target-registry' (the import pipeline and its runs)",
+    );
   if (operation === 'import' && blobs.length === 0 && !inp.bool('dry-run')) {
     const trigger = inp.oneOf('source-trigger', ['enabled', 'disabled'] as const) === 'enabled';
     if (!trigger)
