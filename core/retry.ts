@@ -84,8 +84,10 @@ export async function pollUntil<T>(fn: () => Promise<{ value: T; retryAfterMs?: 
     o.onPoll?.(value);
     if (o.done(value)) return value;
     const wait = Math.min(o.maxIntervalMs, retryAfterMs ?? interval);
-    if (o.deadline !== undefined && clock.now() + wait > o.deadline) throw new CancelledError(`timed out waiting for ${o.what}`, 'timeout');
-    await clock.sleep(wait, o.signal);
+    // Up to the deadline, not short of it: the last look comes at the deadline itself.
+    const left = o.deadline === undefined ? wait : o.deadline - clock.now();
+    if (left <= 0) throw new CancelledError(`timed out waiting for ${o.what}`, 'timeout');
+    await clock.sleep(Math.min(wait, left), o.signal);
     interval = Math.min(o.maxIntervalMs, interval * (o.factor ?? 1.5));
   }
 }
