@@ -44,8 +44,12 @@ export function conclude(report: TransferReport, failedArtifactsOutput: string):
   switch (report.outcome) {
     case 'succeeded':
       return { result: 'success', message: `${op}: succeeded.` };
-    case 'partial':
-      return { result: 'warning', message: `${op} finished with ${failed} failed artifact(s), allowed by ContinueOnErrors: see ${failedArtifactsOutput}.` };
+    case 'partial': {
+      // A failed import run whose blob's artifacts are unknown fails no named artifact: count the run then.
+      const runs = report.runs.filter((r) => r.status === 'failed').length;
+      const what = failed > 0 || runs === 0 ? `${failed} failed artifact(s)` : `${runs} failed run(s)`;
+      return { result: 'warning', message: `${op} finished with ${what}, allowed by ContinueOnErrors: see ${failedArtifactsOutput} and the report.` };
+    }
     case 'cancelled':
       return { result: 'failure', message: redact(report.error ?? `${op} was cancelled; a re-run with the same inputs resumes.`) };
     case 'timed-out':
