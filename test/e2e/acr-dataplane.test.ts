@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ACR_RESOURCE, STORAGE_RESOURCE } from '../local-azure/emulator/context';
 import { seedImages } from '../local-azure/seed';
-import { credential, digestOf, loadEnv, OCI_MANIFEST, pushManifest } from './support/local-azure';
+import { control, credential, digestOf, loadEnv, OCI_MANIFEST, pushManifest } from './support/local-azure';
 
 jest.setTimeout(60_000);
 
@@ -67,6 +67,18 @@ describe('challenge and token service', () => {
     const r = await fetch(`${front}/v2/some/deep/repo/tags/list`);
     expect(r.status).toBe(401);
     expect(r.headers.get('www-authenticate')).toBe(`Bearer realm="https://${ls}/oauth2/token",service="${ls}",scope="repository:some/deep/repo:pull"`);
+  });
+
+  test('an injected fault answers in the registry error shape, with Retry-After', async () => {
+    const repo = unique('faultprobe');
+    const fault = { service: 'acr', method: 'GET', path: `/v2/${repo}/tags/list$`, kind: '429', retryAfterSeconds: 2, count: 1 };
+    expect((await control(env, 'POST', '/faults', fault)).status).toBe(200);
+    const r = await fetch(`${front}/v2/${repo}/tags/list`);
+    expect(r.status).toBe(429);
+    expect(r.headers.get('retry-after')).toBe('2');
+    expect(r.headers.get('docker-distribution-api-version')).toBe('registry/2.0');
+    const body = (await r.json()) as { errors: Array<{ code: string; message: string }> };
+    expect(body.errors[0]).toMatchObject({ code: 'TOOMANYREQUESTS' });
   });
 
   test('exchange accepts ARM and ACR audience tokens, and refuses others', async () => {

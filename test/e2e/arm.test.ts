@@ -257,6 +257,14 @@ describe('ARM request errors', () => {
     expect(e.message).toContain('^[a-zA-Z0-9]*$');
   });
 
+  it('an injected ARM fault answers like ARM: ErrorResponse body and the request-id headers', async () => {
+    const name = uniq('faultprobe');
+    expect((await control(env, 'POST', '/faults', { service: 'arm', method: 'GET', path: `/exportPipelines/${name}$`, kind: '503', count: 1 })).status).toBe(
+      200,
+    );
+    expectError(await arm(env, 'GET', `${regPath()}/exportPipelines/${name}${q}`), 503, 'ServiceUnavailable');
+  });
+
   it('registry name rule → 400 naming registryName', async () => {
     const e = expectError(await arm(env, 'GET', `${regPath('bad-registry')}${q}`), 400, 'InvalidResourceName');
     expect(e.message).toContain('registryName');

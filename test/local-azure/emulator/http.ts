@@ -109,7 +109,7 @@ export async function readForm(req: Request): Promise<URLSearchParams> {
 }
 
 /** ARM's request-tracking headers, on every ARM answer. */
-export function correlationHeaders(req: Request): Record<string, string> {
+export function correlationHeaders(req: Pick<Request, 'headers'>): Record<string, string> {
   const id = randomUUID();
   const corr = headerValue(req.headers['x-ms-correlation-request-id']) ?? headerValue(req.headers['x-ms-client-request-id']) ?? id;
   return { 'x-ms-request-id': id, 'x-ms-correlation-request-id': corr, 'x-ms-routing-request-id': `LOCAL:${id}` };

@@ -3,6 +3,7 @@
  * the control API, and one HTTPS port per registry for its ACR data plane.
  * Usage: node --import tsx main.ts <path of emulator.json>
  */
+import { randomUUID } from 'node:crypto';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -13,7 +14,7 @@ import { registerArm } from './arm/routes';
 import { type Emulator, defaultKnobs, type Fault } from './context';
 import { registerControl } from './control';
 import { registerEntra } from './entra';
-import { HttpError, redactedPath, Router, sendJson, type Service } from './http';
+import { correlationHeaders, HttpError, redactedPath, Router, sendJson, type Service } from './http';
 import { registerKeyVault } from './keyvault';
 import { createRunExecutor } from './transfer/runner';
 import { startSourceTriggers } from './transfer/trigger';
@@ -45,8 +46,31 @@ function takeFault(emu: Emulator, service: Service, method: string, pathname: st
   return f;
 }
 
+/**
+ * The body and headers an injected failure gets, in the shape of the service it hits: the ACR data plane answers with
+ * the registry API's `{"errors":[{code,message,detail}]}` (distribution's TOOMANYREQUESTS / UNKNOWN / UNAVAILABLE codes),
+ * everything else with ARM's `{"error":{code,message}}`; ARM and Key Vault answers carry their request ids, as real ones do.
+ */
+function faultAnswer(
+  service: Service,
+  raw: IncomingMessage,
+  code: string,
+  acrCode: string,
+  message: string,
+): { body: unknown; headers: Record<string, string> } {
+  if (service === 'acr')
+    return { body: { errors: [{ code: acrCode, message, detail: null }] }, headers: { 'docker-distribution-api-version': 'registry/2.0' } };
+  const headers = service === 'arm' ? correlationHeaders(raw) : service === 'keyvault' ? { 'x-ms-request-id': randomUUID() } : {};
+  return { body: { error: { code, message } }, headers };
+}
+
 /** Answers with the fault; returns true when the request must not be handled any further. */
-async function applyFault(f: Fault, res: ServerResponse): Promise<boolean> {
+async function applyFault(f: Fault, service: Service, raw: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  const answer = (status: number, code: string, acrCode: string, message: string, extra: Record<string, string> = {}): true => {
+    const a = faultAnswer(service, raw, code, acrCode, message);
+    sendJson(res, status, a.body, { ...a.headers, ...extra });
+    return true;
+  };
   switch (f.kind) {
     case 'delay': {
       // The request is handled at once and only its answer is held back, as when ARM accepted a PUT but the
@@ -62,27 +86,19 @@ async function applyFault(f: Fault, res: ServerResponse): Promise<boolean> {
       res.socket?.destroy();
       return true;
     case '429':
-      sendJson(
-        res,
-        429,
-        { error: { code: 'TooManyRequests', message: 'Injected throttling (local Azure fault).' } },
-        { 'retry-after': String(f.retryAfterSeconds ?? 1) },
-      );
-      return true;
+      return answer(429, 'TooManyRequests', 'TOOMANYREQUESTS', 'Injected throttling (local Azure fault).', { 'retry-after': String(f.retryAfterSeconds ?? 1) });
     case '429-no-retry-after':
-      sendJson(res, 429, { error: { code: 'TooManyRequests', message: 'Injected throttling without Retry-After (local Azure fault).' } });
-      return true;
+      return answer(429, 'TooManyRequests', 'TOOMANYREQUESTS', 'Injected throttling without Retry-After (local Azure fault).');
     case '500':
-      sendJson(res, 500, { error: { code: 'InternalServerError', message: 'Injected server error (local Azure fault).' } });
-      return true;
+      return answer(500, 'InternalServerError', 'UNKNOWN', 'Injected server error (local Azure fault).');
     case '503':
-      sendJson(
-        res,
+      return answer(
         503,
-        { error: { code: 'ServiceUnavailable', message: 'Injected unavailability (local Azure fault).' } },
+        'ServiceUnavailable',
+        'UNAVAILABLE',
+        'Injected unavailability (local Azure fault).',
         f.retryAfterSeconds !== undefined ? { 'retry-after': String(f.retryAfterSeconds) } : {},
       );
-      return true;
   }
 }
 
@@ -133,7 +149,7 @@ function serve(emu: Emulator, router: Router, port: number, log: (e: RequestLogE
           const fault = takeFault(emu, found.route.service, method, url.pathname);
           if (fault) {
             faultKind = fault.kind;
-            if (await applyFault(fault, res)) return;
+            if (await applyFault(fault, found.route.service, raw, res)) return;
           }
         }
         await found.route.handler({ service: found.route.service, method, url, headers: raw.headers, raw, params: found.params }, res);
