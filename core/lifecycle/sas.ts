@@ -25,6 +25,8 @@ export interface SasFacts {
   readonly resource?: string;
   /** srt: s, c, o on an account SAS. */
   readonly resourceTypes?: string;
+  /** si: a stored access policy, which may hold the expiry instead of se. */
+  readonly policy?: string;
 }
 
 export interface SasVerdict {
@@ -96,6 +98,7 @@ export function parseSas(text: string): SasFacts | undefined {
     ...optional('protocol', params.get('spr')),
     ...optional('resource', params.get('sr')),
     ...optional('resourceTypes', params.get('srt')),
+    ...optional('policy', params.get('si')),
   };
 }
 
@@ -122,6 +125,10 @@ export function judgeSas(facts: SasFacts, needs: readonly SasNeed[], now: number
       problems.push(`the ${o.kind} SAS expires at ${facts.expiresOn.toISOString()}, in ${Math.max(1, Math.round(left / 3_600_000))} hours`);
       fixes.push(`${rotate} before it expires`);
     }
+  } else if (facts.policy === undefined) {
+    // Storage refuses a SAS without a (valid) se unless a stored access policy (si) supplies the expiry.
+    problems.push(`the ${o.kind} SAS has no valid expiry (se) and no stored access policy (si): storage refuses it`);
+    fixes.push(rotate);
   }
   if (facts.startsOn !== undefined && facts.startsOn.getTime() > now + 5 * 60_000) {
     problems.push(`the ${o.kind} SAS is not valid before ${facts.startsOn.toISOString()}`);

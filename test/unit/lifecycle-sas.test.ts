@@ -75,3 +75,13 @@ describe('judgeSas', () => {
     expect(judge(account, 'import').problems[0]).toContain('srt=s');
   });
 });
+
+describe('judgeSas without an expiry', () => {
+  it('fails a token with no se (or an unreadable one) unless a stored access policy (si) gives the expiry', () => {
+    const none = 'sv=2025-05-05&sr=c&sp=rl&spr=https&sig=x';
+    expect(judge(none, 'import').status).toBe('fail');
+    expect(judge(none, 'import').problems[0]).toContain('no valid expiry (se)');
+    expect(judge('sv=2025-05-05&sr=c&sp=rl&se=soon&spr=https&sig=x', 'import').status).toBe('fail');
+    expect(judge('sv=2025-05-05&sr=c&si=policy1&sp=rl&spr=https&sig=x', 'import').status).toBe('pass');
+  });
+});
