@@ -176,21 +176,27 @@ export async function runCleanup(ctx: OpContext): Promise<OperationResult> {
     );
   if (settings.dryRun) return { artifacts: [], runs: [], blobs: [], failures: failuresOf(plan.map((p) => p.change)), changes: plan.map((p) => p.change) };
 
-  // ---- exactly the listed items, runs first (a pipeline may refuse to go while it has runs)
-  const changes = await ctx.log.group(`Delete ${todo.length} item(s)`, () =>
-    mapLimit(plan, 4, async (p): Promise<ChangeItem> => {
-      if (!p.run) return p.change;
-      try {
-        await p.run();
-        ctx.log.info(`deleted ${p.change.kind} '${p.change.name}' (${p.change.scope})`);
-        return { ...p.change, status: 'done' };
-      } catch (e) {
-        const error = oneLine(errorMessage(e));
-        ctx.log.info(`could not delete ${p.change.kind} '${p.change.name}' (${p.change.scope}): ${error}`);
-        return { ...p.change, status: 'failed', error };
-      }
-    }),
-  );
+  // ---- exactly the listed items; pipelines only after every run is gone (a pipeline may refuse to go while it has runs)
+  const remove = async (p: (typeof plan)[number]): Promise<ChangeItem> => {
+    if (!p.run) return p.change;
+    try {
+      await p.run();
+      ctx.log.info(`deleted ${p.change.kind} '${p.change.name}' (${p.change.scope})`);
+      return { ...p.change, status: 'done' };
+    } catch (e) {
+      const error = oneLine(errorMessage(e));
+      ctx.log.info(`could not delete ${p.change.kind} '${p.change.name}' (${p.change.scope}): ${error}`);
+      return { ...p.change, status: 'failed', error };
+    }
+  };
+  const done = new Map<(typeof plan)[number], ChangeItem>();
+  await ctx.log.group(`Delete ${todo.length} item(s)`, async () => {
+    for (const last of [false, true]) {
+      const phase = plan.filter((p) => (p.change.kind === 'pipeline') === last);
+      (await mapLimit(phase, 4, remove)).forEach((c, i) => done.set(phase[i]!, c));
+    }
+  });
+  const changes = plan.map((p) => done.get(p)!);
   return { artifacts: [], runs: [], blobs: [], failures: failuresOf(changes), changes };
 }
 

@@ -440,6 +440,28 @@ describe('cleanup', () => {
     ]);
   });
 
+  it('deletes a pipeline only after every listed run is gone', async () => {
+    const w = await withRuns();
+    const order: string[] = [];
+    const deleteRun = w.arm.deleteRun.bind(w.arm);
+    const deletePipeline = w.arm.deletePipeline.bind(w.arm);
+    // Slow run deletes: with the pipelines deleted alongside them, a pipeline would go while it still had runs.
+    w.arm.deleteRun = async (reg, name) => {
+      for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));
+      order.push(`run ${name}`);
+      return deleteRun(reg, name);
+    };
+    w.arm.deletePipeline = async (reg, kind, name) => {
+      order.push(`pipeline ${name}`);
+      return deletePipeline(reg, kind, name);
+    };
+    const report = await runOperation(w.settings({ operation: 'cleanup', 'delete-pipelines': 'true' }), w.host, w.services);
+    expect(report.outcome).toBe('succeeded');
+    const firstPipeline = order.findIndex((o) => o.startsWith('pipeline'));
+    expect(firstPipeline).toBeGreaterThan(0);
+    expect(order.slice(firstPipeline).every((o) => o.startsWith('pipeline'))).toBe(true);
+  });
+
   it('purges untagged manifests of the named repositories, keeping index children and referrers', async () => {
     const w = makeWorld();
     const child = digestOf('child');
