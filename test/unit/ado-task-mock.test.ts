@@ -6,6 +6,7 @@
  */
 import { MockTestRunner } from 'azure-pipelines-task-lib/mock-test';
 import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as ts from 'typescript';
@@ -22,14 +23,12 @@ const CLIENT = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
 const SUB = '11111111-2222-4333-8444-555555555555';
 const KEY = 'spn-Secret~Value.123';
 const ACCESS_TOKEN = 'job-access-token-abcdef0123456789';
+// A certificate-shaped block and a throwaway private key made at test time: no key material is committed.
 const PEM = [
   '-----BEGIN CERTIFICATE-----',
   'MIIBszCCAVmgAwIBAgIUcertificatebodyline0000000000000000000000000',
   '-----END CERTIFICATE-----',
-  '-----BEGIN PRIVATE KEY-----',
-  'MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgprivatekeyline01',
-  'hRANCAAQsecondprivatekeyline0000000000000000000000000000000000002',
-  '-----END PRIVATE KEY-----',
+  generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString().trim(),
 ].join('\n');
 
 let outDir: string;
