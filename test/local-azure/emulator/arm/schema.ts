@@ -1,6 +1,6 @@
 /**
  * The ACR transfer REST contract as executable JSON Schema: the reference swagger
- * (../shared/reference/acr-2025-06-01-preview/pipelines.swagger.json, beside the repo) compiled with ajv.
+ * (test/local-azure/spec/acr-2025-06-01-preview/pipelines.swagger.json) compiled with ajv.
  * The emulator validates request bodies with it and the tests validate every response body with it.
  *
  * Swagger 2.0 is not JSON Schema, so definitions are converted per direction, following AutoRest/oav semantics:
@@ -10,7 +10,7 @@
  *   response validation allows (the RegistryGet example returns `"status": null`).
  * - `allOf` parents (ProxyResource, TrackedResource) are merged into the child, so that `additionalProperties: false`
  *   can reject unknown members of pipeline and run bodies (client typos) without rejecting inherited ones.
- * - External `$ref`s to common-types v6 resolve to the local, minimal common-types-v6.json beside this file.
+ * - External `$ref`s to common-types v6 resolve to the local, minimal common-types-v6.json in test/local-azure/spec/.
  */
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
@@ -54,11 +54,11 @@ interface SwaggerDoc {
   readonly parameters?: Readonly<Record<string, SwaggerParameter>>;
 }
 
-const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
-/** The reference lives in shared/ beside the repo (CI clones it there); never a hard-coded absolute path. */
-export const REFERENCE_DIR = path.resolve(REPO_ROOT, '..', 'shared', 'reference', 'acr-2025-06-01-preview');
+/** The spec subset, in the repository (test/local-azure/spec/, with its source and licence). */
+const SPEC_DIR = path.resolve(__dirname, '..', '..', 'spec');
+export const REFERENCE_DIR = path.join(SPEC_DIR, 'acr-2025-06-01-preview');
 const SWAGGER_FILE = path.join(REFERENCE_DIR, 'pipelines.swagger.json');
-const COMMON_FILE = path.join(__dirname, 'common-types-v6.json');
+const COMMON_FILE = path.join(SPEC_DIR, 'common-types-v6.json');
 /** How the swagger spells the common-types file; relative to its upstream folder, so it cannot resolve from here. */
 const COMMON_PREFIX = '../../../../../../common-types/resource-management/v6/types.json';
 
