@@ -50,7 +50,7 @@ function bundle(taskDir: string): void {
   ]);
   // The agent runs the target with `node`; an ESM bundle (a "type":"module" package.json next to it) would not load as the task expects.
   if (existsSync(path.join(dist, 'package.json'))) throw new Error(`ncc emitted ${dist}/package.json: the task bundle must be CommonJS (no "type":"module")`);
-  // ncc reports success for a module it could not resolve and the bundle throws at run time (ecosystem.md §1.3).
+  // ncc reports success for a module it could not resolve and the bundle throws at run time (docs/hosts.md#bundling).
   const code = readFileSync(path.join(taskDir, TASK_TARGET), 'utf8');
   if (code.includes('webpackMissingModule')) throw new Error(`${TASK_TARGET} has unresolved modules (webpackMissingModule): fix the imports`);
 }

@@ -1,7 +1,7 @@
 /**
  * Turns a service connection (plain data, see service-connection.ts) into the credential the core uses (Host.credential):
  * the cloud from the connection (environment, authority, ARM URL and audience; Azure Stack through metadata/endpoints), and
- * one credential per scheme (ecosystem.md §3.5). No task-lib here, so unit tests can drive it with plain objects.
+ * one credential per scheme (docs/hosts.md#azure-devops-service-connection). No task-lib here, so unit tests can drive it with plain objects.
  */
 import type { TokenCredential } from '@azure/core-auth';
 import type { HttpClient } from '@azure/core-rest-pipeline';

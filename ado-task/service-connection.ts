@@ -1,7 +1,7 @@
 /**
  * Reads the AzureRM service connection the agent hands the task (ENDPOINT_URL_<id>, ENDPOINT_AUTH_*, ENDPOINT_DATA_*) into
  * plain data. Only this file and the other adapter files touch task-lib; credential.ts turns the data into a credential.
- * Parameter names: azure-pipelines-tasks-common-packages azure-arm-rest (ecosystem.md §3.5).
+ * Parameter names: those of azure-pipelines-tasks-common-packages azure-arm-rest (docs/hosts.md#azure-devops-service-connection).
  */
 import * as tl from 'azure-pipelines-task-lib/task';
 import { ConfigError } from '../core/errors';

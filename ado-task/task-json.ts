@@ -15,7 +15,7 @@ export const TASK_JSON_PATH = path.join(__dirname, 'task.json');
 /** Never change: a new id makes a new task, and pipelines that use `AcrTransfer@1` lose it. */
 export const TASK_ID = '9ddf7062-846f-405b-8f0d-f6c8f5f4d759';
 export const TASK_NAME = 'AcrTransfer';
-/** Agents cache task code by version: bump Patch (or more) on every upload (ecosystem.md §3.1). */
+/** Agents cache task code by version: bump Patch (or more) on every upload (docs/hosts.md#task-versioning). */
 export const TASK_VERSION = { Major: 1, Minor: 0, Patch: 0 } as const;
 /** The folder the extension ships the task in (vss-extension.json contributions[].properties.name). */
 export const TASK_FOLDER = `${TASK_NAME}V${TASK_VERSION.Major}`;
@@ -34,7 +34,7 @@ const GROUPS: ReadonlyArray<{ name: GroupName; displayName: string; isExpanded: 
 /** Tuning knobs with good defaults go to the collapsed Advanced group; the rest follow their table group. */
 const ADVANCED = new Set(['api-version', 'max-artifacts-per-run', 'max-parallel-runs', 'timeout-minutes', 'preflight', 'pipeline-identity']);
 
-/** Which operations use an input (interface.md); the task shows an input only for those. Absent: every operation. */
+/** Which operations use an input (docs/interface.md#operations); the task shows an input only for those. Absent: every operation. */
 const USED_BY: Readonly<Record<string, readonly Operation[]>> = {
   'source-registry': ['export', 'transfer', 'setup', 'check', 'cleanup'],
   'source-resource-group': ['export', 'transfer', 'setup', 'check', 'cleanup'],

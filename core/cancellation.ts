@@ -1,6 +1,6 @@
 /**
  * Cancellation, the same on both hosts. GitHub's runner sends SIGINT, then SIGTERM 7.5 s later, then kills the
- * process tree (ecosystem.md §1.9); the ADO agent sends SIGINT, SIGTERM, then kills (PROCESS_SIGINT_TIMEOUT, §3.9).
+ * process tree; the ADO agent sends SIGINT, SIGTERM, then kills (PROCESS_SIGINT_TIMEOUT); see docs/hosts.md#cancellation.
  * The contract is stricter: stop within 5 s and leave a report. So the first signal aborts the operation, and a hard
  * deadline `graceMs` later (or at a second signal) runs one last callback (render what is known) and exits, whether
  * or not the operation has unwound by then.

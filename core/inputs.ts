@@ -1,6 +1,6 @@
 /**
  * The public interface: every input and output, named once here. action.yml, the ADO task.json and the
- * README tables are checked against this table by tests (docs/interface.md is the contract).
+ * README tables are checked against this table by tests (docs/interface.md describes how they fit together).
  */
 export const OPERATIONS = ['export', 'import', 'copy', 'transfer', 'setup', 'check', 'cleanup'] as const;
 export type Operation = (typeof OPERATIONS)[number];

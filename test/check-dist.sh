@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # CI: the committed dist/ must be exactly what `npm run build` makes from this tree, and it must run.
 # 1. Rebuild with the build script (action/build.ts: ncc, then licenses.txt) into a temp dir; compare file by file.
-# 2. Smoke-run the fresh bundle (a green ncc build proves nothing, ecosystem.md §1.3): with no inputs it must
+# 2. Smoke-run the fresh bundle (a green ncc build proves nothing, docs/hosts.md#bundling): with no inputs it must
 #    load @actions/core and fail with the one-line input error, on this Node and on Node 24 when installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,6 +1,6 @@
 /**
  * The ACR data plane (https://{loginServer}/v2/), read-only: Entra token → POST /oauth2/exchange (ACR refresh
- * token) → POST /oauth2/token (access token per repository scope) → /v2/ calls. Flow: domain.md §9 and
+ * token) → POST /oauth2/token (access token per repository scope) → /v2/ calls. Flow: docs/azure-service.md#data-plane-tokens and
  * https://github.com/Azure/acr/blob/main/docs/AAD-OAuth.md. Retries through core/retry.ts; tokens are cached
  * until shortly before they expire and masked as soon as they arrive.
  */

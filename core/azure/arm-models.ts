@@ -1,6 +1,6 @@
 /**
  * Wire models of the ARM resources acr-transfer uses, hand-written from the swagger subset in
- * shared/reference/acr-2025-06-01-preview (no Azure SDK covers the pipeline resources). Everything the service
+ * test/local-azure/spec/acr-2025-06-01-preview (no Azure SDK covers the pipeline resources). Everything the service
  * returns is optional here, and every `type`/enum field is a plain string: the service answers outside the
  * swagger's enums (identity types in camelCase, `AzureStorageBlob` where the enum says AzureStorageBlobContainer).
  */

@@ -4,7 +4,7 @@
  * the retrying (408/429/5xx, connection resets, Retry-After) and the LRO polling (pollUntil), so both are bounded,
  * cancellable and testable with a fake HttpClient and Clock.
  *
- * Long-running operations, as the service really answers (domain.md §2.1):
+ * Long-running operations, as the service really answers (docs/azure-service.md#long-running-operations):
  * - PUT 200 with a terminal provisioningState: done;
  * - PUT 200/201 with a non-terminal provisioningState and no header: poll GET of the resource;
  * - 200/201/202 with Azure-AsyncOperation: poll that URL (opaque: ACR signs it) until Succeeded/Failed/Canceled;
@@ -53,7 +53,7 @@ import { DEFAULT_HTTP_RETRY, type HttpRetryPolicy, isRetryableError, isTransient
 
 /** Registry GET and listUsages exist in every stable api-version; this one is deployed in all public clouds. */
 export const REGISTRY_API_VERSION = '2023-07-01';
-/** storageAccessMode exists from this api-version on (domain.md §1). */
+/** storageAccessMode exists from this api-version on (docs/azure-service.md#resources-and-api-versions). */
 const STORAGE_ACCESS_MODE_SINCE = '2025-06-01';
 export const TRANSFER_ROLE = 'Container Registry Transfer Pipeline Contributor';
 

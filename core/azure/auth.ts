@@ -40,7 +40,7 @@ export const processAuthEnvironment: AuthEnvironment = {
   },
 };
 
-/** Decides the auth type for `auto`, in the documented order (interface.md, ecosystem.md §1.11). */
+/** Decides the auth type for `auto`, in the documented order (docs/hosts.md#auth-type-auto). */
 export function chooseAuthType(auth: AuthSettings, host: Pick<Host, 'getIdToken'>, e: AuthEnvironment): { type: Exclude<AuthType, 'auto'>; reason: string } {
   if (auth.type !== 'auto') return { type: auth.type, reason: `auth-type ${auth.type}` };
   const app = auth.clientId !== undefined && auth.tenantId !== undefined;

@@ -26,7 +26,7 @@ import { type HttpRetryPolicy, retrySdkCall, statusOf } from './http-retry';
 
 /** Copy Blob From URL is synchronous only up to 256 MiB (https://learn.microsoft.com/rest/api/storageservices/copy-blob-from-url). */
 export const SYNC_COPY_LIMIT_BYTES = 256 * 1024 * 1024;
-/** The metadata the source trigger needs on an import blob (domain.md §5). */
+/** The metadata the source trigger needs on an import blob (docs/azure-service.md#source-trigger). */
 export const TRANSFER_BLOB_METADATA = { category: 'acr-transfer-blob' } as const;
 const USER_DELEGATION_SAS_MS = 60 * 60_000;
 const ACCOUNT_KEY_SAS_VERSION = '2025-05-05';
@@ -236,7 +236,7 @@ export class AzureBlobStore implements BlobStore {
   }
 
   /**
-   * Copies may drop Content-MD5 or metadata (domain.md §7: "category metadata stripped by the copy tool"); the
+   * Copies may drop Content-MD5 or metadata (docs/azure-service.md#source-trigger: stripped by some copy methods); the
    * source trigger needs both. Sets what is missing, then checks size and MD5 against the source.
    */
   private async restoreProperties(target: BlobClient, source: BlobInfo, what: string): Promise<{ size: number; contentMD5?: string }> {

@@ -1,5 +1,5 @@
 /**
- * The checks: every prerequisite the transfer docs' troubleshooting names (domain.md A1, A2, §7), each passed, warned
+ * The checks: every prerequisite the transfer docs' troubleshooting names (docs/azure-service.md#failure-modes-and-fixes), each passed, warned
  * or failed with its fix. `check` runs them all and probes whether grants work; export, import, copy and transfer run
  * the ones that apply to them first (the preflight), without the probe; setup runs them on what it made.
  *
@@ -20,7 +20,7 @@ import { judgeSas, parseSas, sasNeeds } from './sas';
 
 export type CheckMode = 'check' | 'preflight' | 'setup';
 
-/** Layers above this fail export runs (domain.md §7: "Layers > 8 GB fail"); between 8 GB and 8 GiB only warn. */
+/** Layers above this fail export runs (docs/azure-service.md#limits: 8 GB per layer); between 8 GB and 8 GiB only warn. */
 export const MAX_LAYER_BYTES = 8 * 1024 ** 3;
 const LAYER_WARN_BYTES = 8 * 1000 ** 3;
 
@@ -464,7 +464,7 @@ async function artifactItems(ctx: OpContext, mode: CheckMode, info: RegistryInfo
       "rebuild the image with smaller layers, or leave it out of 'artifacts'",
     ),
   );
-  // Non-distributable ("foreign") layers stay behind: the target pulls them from their own URLs (domain.md §7).
+  // Non-distributable ("foreign") layers stay behind: the target pulls them from their own URLs (docs/azure-service.md#non-distributable-layers).
   const foreign = all.filter((x) => (x.layer.urls?.length ?? 0) > 0 || /foreign|nondistributable/i.test(x.layer.mediaType ?? ''));
   items.push(
     item(
@@ -528,7 +528,7 @@ async function blobItems(ctx: OpContext, mode: CheckMode, kind: PipelineKind, co
     ...(noMeta.length > 0 ? [`no metadata category=${BLOB_CATEGORY} on ${noMeta.join(', ')}`] : []),
   ];
   if (problems.length === 0) return item('blobs', title, 'pass', `${present.length} blobs`);
-  // The source trigger ignores blobs without Content-MD5 or the category metadata (domain.md §5).
+  // The source trigger ignores blobs without Content-MD5 or the category metadata (docs/azure-service.md#source-trigger).
   const trigger = kind === 'import' && settings.sourceTrigger;
   const hard = missing.length > 0 || (trigger && (noMd5.length > 0 || noMeta.length > 0));
   return item(

@@ -1,5 +1,6 @@
 /**
- * cleanup: what accumulates after transfers (domain.md A1 "Clean-up", §7 "failed runs accumulate", A2 untagged manifests).
+ * cleanup: what accumulates after transfers: old and failed runs, blobs, untagged manifests (docs/azure-service.md#failure-modes-and-fixes,
+ * docs/azure-service.md#registry-faq-points).
  * It first makes the list (runs of this tool's pipelines finished more than older-than-days ago, or only the failed ones;
  * their blobs; the pipelines; untagged manifests in the target repositories of `artifacts`), logs it, and in a dry run
  * stops there. Otherwise it deletes exactly what it listed: nothing is listed again in between.

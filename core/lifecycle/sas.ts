@@ -135,7 +135,7 @@ export function judgeSas(facts: SasFacts, needs: readonly SasNeed[], now: number
     fixes.push(rotate);
   }
   if (facts.protocol?.toLowerCase() !== 'https') {
-    // The service expects https-only tokens (domain.md §7: a token without spr=https is refused).
+    // The service expects https-only tokens: a token without spr=https is refused (docs/azure-service.md#storage-access-and-the-sas-secret).
     problems.push(`the ${o.kind} SAS allows ${facts.protocol ? facts.protocol : 'http and https'}, not https only (spr=https)`);
     fixes.push(rotate);
   }

@@ -1,5 +1,5 @@
 /**
- * setup: what the transfer docs walk users through by hand (domain.md A1), done once and repeatable:
+ * setup: what the transfer docs walk users through by hand (docs/azure-service.md#storage-access-and-the-sas-secret), done once and repeatable:
  * 1. a SAS per container with exactly the permissions the pipeline's options need, https only, expiring after
  *    sas-expiry-days, signed with a user-delegation key (the account key only with sas-signing: account-key), stored as
  *    a new version of the Key Vault secret the pipeline reads (never printed);

@@ -19,7 +19,7 @@ export interface ImportBlob {
 /** Shown as the run name until the run the source trigger starts is found. */
 export const TRIGGER_RUN = '(source trigger)';
 
-// The source trigger ignores blobs last modified more than 60 days ago (domain.md §5).
+// The source trigger ignores blobs last modified more than 60 days ago (docs/azure-service.md#source-trigger).
 const TRIGGER_MAX_AGE_MS = 60 * 24 * 3600 * 1000;
 
 function triggerProblem(blob: BlobInfo, now: number): string | undefined {

@@ -28,7 +28,7 @@ export function desiredSpec(settings: TransferSettings, kind: PipelineKind): Pip
 
 /**
  * Whether an existing pipeline already is what the settings ask for. URIs and the identity type compare
- * without case: the az CLI lower-cases URIs, and the service returns identity types in camelCase (domain.md §3.3).
+ * without case: the az CLI lower-cases URIs, and the service returns identity types in camelCase (docs/azure-service.md#identity-types-in-responses).
  */
 export function pipelineMatches(existing: PipelineResource, want: PipelineSpec): boolean {
   const options = (xs: readonly string[]): string =>

@@ -48,7 +48,7 @@ export interface RunsResult {
 
 const TERMINAL: readonly ProvisioningState[] = ['Succeeded', 'Failed', 'Canceled'];
 
-/** provisioningState decides completion, not response.status: the service shows Succeeded/Running together (domain.md §2.1). */
+/** provisioningState decides completion, not response.status: the service shows Succeeded/Running together (docs/azure-service.md#run-completion). */
 export const isTerminal = (state: ProvisioningState | undefined): boolean => state !== undefined && TERMINAL.includes(state);
 
 // Runs take minutes, but fail within seconds on a bad SAS or artifact: look soon, then back off to 30 s.

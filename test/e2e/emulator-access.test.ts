@@ -1,5 +1,5 @@
 /**
- * The local Azure's resources for the lifecycle operations (issue 5), over plain REST and the SDKs only: the Key Vault
+ * The local Azure's resources for the lifecycle operations (setup, check, cleanup), over plain REST and the SDKs only: the Key Vault
  * and storage accounts as ARM resources, role assignments, access enforcement for pipeline runs (access policies,
  * RBAC vaults, grant propagation delay, storage roles in ManagedIdentity mode), and ACR's manifest list.
  * Knobs and the vault's permission model are global to the running local Azure: every test puts back what it changes.

@@ -318,7 +318,7 @@ async function checkTriggeredImport(container: string, blob: string, interval: n
   const secret = await putSasSecret(secrets, `trigsas${u}`, containerSas(inbox, 'dlr', { container }));
   await putImportPipeline(`imp${u}trig`, secret, { trigger: 'Enabled', container });
 
-  // A blob without the metadata is not eligible (domain.md §5).
+  // A blob without the metadata is not eligible (docs/azure-service.md#source-trigger).
   await blobClient(inbox, 'not-an-export.txt', container).upload('x', 1, {
     blobHTTPHeaders: { blobContentMD5: createHash('md5').update('x').digest() },
   });
@@ -351,7 +351,7 @@ async function checkTriggeredImport(container: string, blob: string, interval: n
   await new Promise((r) => setTimeout(r, interval * 4));
   expect(await runsOf()).toHaveLength(1);
 
-  // Touching the blob (new etag and Last-Modified) makes it eligible again (domain.md §5).
+  // Touching the blob (new etag and Last-Modified) makes it eligible again (docs/azure-service.md#source-trigger).
   await blobClient(inbox, blob, container).setMetadata({ category: 'acr-transfer-blob' });
   const end = Date.now() + 30_000;
   while ((await runsOf()).length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));

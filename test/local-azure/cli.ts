@@ -122,7 +122,7 @@ async function up(): Promise<void> {
 
   const baseEnv = { ...process.env, NODE_EXTRA_CA_CERTS: caCertPath };
   const targets: Array<{ managed: Managed; url: string }> = [];
-  // Both "accounts" live in one Azurite: Azurite copies only within one instance (local-azure.md §1, pitfall 3).
+  // Both "accounts" live in one Azurite: Azurite copies only within one instance (docs/local-azure.md#one-azurite-for-both-accounts).
   targets.push({
     managed: startProcess(
       dir,
@@ -207,7 +207,7 @@ async function up(): Promise<void> {
     storage,
   };
   // The containers are made through the storage SDK, which must trust the throwaway CA: NODE_EXTRA_CA_CERTS
-  // is read only at process start, so a child process does it (local-azure.md §1, pitfall 7).
+  // is read only at process start, so a child process does it (docs/local-azure.md#node_extra_ca_certs-at-process-start).
   try {
     execFileSync(process.execPath, ['--import', 'tsx', __filename, 'init-storage', JSON.stringify(storage)], { env: baseEnv, stdio: 'inherit' });
   } catch (e) {

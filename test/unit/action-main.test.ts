@@ -64,7 +64,7 @@ beforeEach(() => {
   mockedServices.mockResolvedValue({ services: {} as never, cloud: {} as never, auth: { kind: 'service-principal', reason: 'test' } });
   tempDir = mkdtempSync(path.join(os.tmpdir(), 'action-main-'));
   for (const k of Object.keys(process.env)) if (k.startsWith('INPUT_')) delete process.env[k];
-  Object.assign(process.env, { RUNNER_TEMP: tempDir, GITHUB_STEP_SUMMARY: path.join(tempDir, 'summary.md'), GITHUB_ACTION: 'transfer-step' });
+  Object.assign(process.env, { RUNNER_TEMP: tempDir, GITHUB_STEP_SUMMARY: path.join(tempDir, 'step-summary.txt'), GITHUB_ACTION: 'transfer-step' });
   setInputs(baseInputs);
   process.exitCode = undefined;
 });

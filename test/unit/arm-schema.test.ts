@@ -100,7 +100,7 @@ describe('request validation', () => {
 });
 
 describe('response validation', () => {
-  it('accepts the camelCase identity type the service returns (domain.md §3.3), nothing else', () => {
+  it('accepts the camelCase identity type the service returns (docs/azure-service.md#identity-types-in-responses), nothing else', () => {
     const body = (type: string) => ({ properties: { target: {} }, identity: { type, principalId: 'p', tenantId: 't' } });
     expect(validate('ExportPipeline', body('systemAssigned'), 'response')).toEqual([]);
     expect(validate('ExportPipeline', body('userAssigned'), 'response')).toEqual([]);

@@ -1,5 +1,5 @@
 /**
- * Runs the bundled action (dist/index.js) the way a GitHub runner does (ecosystem.md §2): a fresh `node` process,
+ * Runs the bundled action (dist/index.js) the way a GitHub runner does (docs/hosts.md): a fresh `node` process,
  * `INPUT_<NAME>` per input (hyphens kept; action.yml defaults filled in), empty GITHUB_OUTPUT / GITHUB_STATE /
  * GITHUB_STEP_SUMMARY / GITHUB_ENV / GITHUB_PATH files, RUNNER_TEMP and GITHUB_WORKSPACE directories, and, on request,
  * ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN from the local Azure's OIDC endpoint. Then it parses what the step left behind.
@@ -155,7 +155,7 @@ export async function runAction(opts: ActionRunOptions): Promise<ActionRun> {
   const files = {
     GITHUB_OUTPUT: path.join(root, 'output'),
     GITHUB_STATE: path.join(root, 'state'),
-    GITHUB_STEP_SUMMARY: path.join(root, 'step-summary.md'),
+    GITHUB_STEP_SUMMARY: path.join(root, 'step-summary.txt'),
     GITHUB_ENV: path.join(root, 'env'),
     GITHUB_PATH: path.join(root, 'path'),
   };

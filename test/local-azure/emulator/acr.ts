@@ -2,7 +2,7 @@
  * The ACR data plane of one registry, on its own HTTPS port: the token service (/oauth2/exchange, /oauth2/token)
  * a token-checking, streaming proxy of /v2/ to a plain distribution registry, and ACR's manifest list
  * (`GET /acr/v1/{repo}/_manifests`, which distribution lacks; see acr-manifests.ts).
- * Flow and shapes: ../../../../shared/docs/domain.md §9; the token-auth challenge: local-azure.md §2.
+ * Flow and shapes: docs/azure-service.md#data-plane-tokens; the token-auth challenge: docs/local-azure.md#registry-token-challenge.
  */
 import { randomUUID } from 'node:crypto';
 import { type IncomingHttpHeaders, type OutgoingHttpHeaders, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -12,7 +12,7 @@ import { ACR_RESOURCE, ARM_AUDIENCES, type Emulator } from './context';
 import { bearerToken, headerValue, HttpError, readForm, type Request, Router, sendJson } from './http';
 import { type Claims, SigningKey, verifyJwt } from './jwt';
 
-/** `docker login` with an ACR refresh token uses this user name (domain.md §9). */
+/** `docker login` with an ACR refresh token uses this user name (docs/azure-service.md#data-plane-tokens). */
 export const ACR_TOKEN_USER = '00000000-0000-0000-0000-000000000000';
 const ISSUER = 'Azure Container Registry';
 const REFRESH_LIFETIME_SECONDS = 3 * 3600;
@@ -209,7 +209,7 @@ class AcrFrontEnd {
     return { sub: String(claims.sub), appid: String(claims['appid'] ?? ''), tenant: String(claims['tenant'] ?? '') };
   }
 
-  /** An Entra token for ARM or for ACR itself (domain.md §9, step 2). */
+  /** An Entra token for ARM or for ACR itself (docs/azure-service.md#data-plane-tokens, step 1). */
   private principalOfEntra(token: string | null, tenant: string | null): Principal {
     if (!token) throw registryError(400, 'UNSUPPORTED', 'the access_token parameter is required');
     const checked = this.emu.tokens.verifyAccessToken(token, [...ARM_AUDIENCES, ACR_RESOURCE]);

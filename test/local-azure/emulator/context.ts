@@ -43,7 +43,7 @@ export interface Knobs {
   accessTokenLifetimeSeconds: number;
   /**
    * Pipeline runs (and source triggers) check their identity's Key Vault access (SasToken) or storage role
-   * (ManagedIdentity) as the real service does. Off by default: suites written before issue 5 create pipelines
+   * (ManagedIdentity) as the real service does. Off by default: suites written before the lifecycle operations create pipelines
    * without granting anything, and the grants are the lifecycle operations' business, not every test's.
    */
   enforceAccess: boolean;
@@ -162,5 +162,5 @@ export const ARM_AUDIENCES = ['https://management.local-azure.test/', 'https://m
 export const KEY_VAULT_RESOURCE = 'https://vault.azure.net';
 export const STORAGE_RESOURCE = 'https://storage.azure.com';
 export const ACR_RESOURCE = 'https://containerregistry.azure.net';
-/** The api-version the emulator treats as the reference (../shared/reference/acr-2025-06-01-preview). */
+/** The api-version the emulator treats as the reference (test/local-azure/spec/acr-2025-06-01-preview). */
 export const REFERENCE_API_VERSION = '2025-06-01-preview';

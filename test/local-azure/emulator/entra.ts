@@ -2,7 +2,7 @@
  * Entra ID (login endpoint) for the local Azure, plus the two OIDC issuers that federated credentials trust:
  * a GitHub-runner-style one (what ACTIONS_ID_TOKEN_REQUEST_URL points at) and an Azure DevOps one
  * (SYSTEM_OIDCREQUESTURI). Also `GET /metadata/endpoints`, ARM's cloud-discovery document.
- * Request shapes: ../../../../shared/docs/local-azure.md §4 (MSAL's sequence), ecosystem.md §1.11, §3.5.
+ * Request shapes: MSAL's (docs/local-azure.md#msal-instance-discovery), docs/hosts.md#oidc-tokens, docs/hosts.md#azure-devops-service-connection.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
@@ -82,7 +82,7 @@ class Entra {
     return `${this.base}/_oidc`;
   }
   get stsIssuer(): string {
-    // Azurite's --oauth mode accepts only this issuer (local-azure.md §1).
+    // Azurite's --oauth mode accepts only this issuer (docs/local-azure.md#azurites-oauth-issuer).
     return `https://sts.windows.net/${this.tenantId}/`;
   }
 

@@ -1,7 +1,7 @@
 /**
  * Key Vault secrets for the local Azure: the vault lives on the emulator's main port (vault URL = baseUrl).
  * Covers what @azure/keyvault-secrets 4.11.2 calls (set/get/list/versions/update/delete/recover/purge) and the
- * challenge-based auth it relies on (../../../../shared/docs/local-azure.md §4c, ecosystem.md §4.7).
+ * challenge-based auth it relies on (docs/local-azure.md#key-vaults-empty-version-segment).
  * State is in memory: a restart of the local Azure starts with an empty vault.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -324,7 +324,7 @@ export function registerKeyVault(router: Router, emu: Emulator): void {
   });
   route('PUT', /^\/secrets\/(?<name>[^/]+)\/?$/, async (req) => vault.set(name(req), await jsonObject(req)));
   route('DELETE', /^\/secrets\/(?<name>[^/]+)\/?$/, (req) => vault.remove(name(req)));
-  // getSecret always sends a version segment, empty for the latest: /secrets/{name}/ (local-azure.md §4c).
+  // getSecret always sends a version segment, empty for the latest: /secrets/{name}/ (docs/local-azure.md#key-vaults-empty-version-segment).
   route('GET', /^\/secrets\/(?<name>[^/]+)(?:\/(?<version>[^/]*))?\/?$/, (req) => vault.get(name(req), version(req)));
   route('PATCH', /^\/secrets\/(?<name>[^/]+)(?:\/(?<version>[^/]*))?\/?$/, async (req) => vault.update(name(req), version(req), await jsonObject(req)));
   route('GET', /^\/deletedsecrets\/?$/, (req, v) =>

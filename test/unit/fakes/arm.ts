@@ -117,7 +117,7 @@ export class FakeArm implements ArmApi {
       storageAccessMode: spec.storageAccessMode,
       options: spec.options,
       ...(spec.kind === 'import' ? { sourceTriggerEnabled: spec.sourceTriggerEnabled ?? true } : {}),
-      // The real service answers identity types in camelCase (domain.md §3.3).
+      // The real service answers identity types in camelCase (docs/azure-service.md#identity-types-in-responses).
       identity:
         spec.identity.type === 'SystemAssigned'
           ? { type: 'systemAssigned', principalId: 'p1' }

@@ -1,5 +1,5 @@
 /**
- * The ARM resources around transfer pipelines that issue 5 (setup / check / cleanup) manages, in real Azure REST shapes:
+ * The ARM resources around transfer pipelines that the lifecycle operations (setup / check / cleanup) manage, in real Azure REST shapes:
  * - the Key Vault as a resource (`Microsoft.KeyVault/vaults`, one vault whose vaultUri is env.keyVaultUrl), with
  *   `accessPolicies/{add|replace|remove}`;
  * - the two storage accounts (`Microsoft.Storage/storageAccounts`) with `listKeys` (the real Azurite key);

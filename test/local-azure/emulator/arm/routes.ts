@@ -1,18 +1,18 @@
 /**
  * ARM for the local Azure: registry GET / listUsages and the transfer resources (exportPipelines, importPipelines,
- * pipelineRuns) exactly per ../shared/reference/acr-2025-06-01-preview (see that README's digest), plus
+ * pipelineRuns) exactly per test/local-azure/spec/acr-2025-06-01-preview (see the README there), plus
  * `/_control/registries/*` to make a registry non-Premium or disable its export policy.
  *
- * Choices where the real service is undocumented (domain.md "Open questions"):
+ * Choices where the real service is undocumented (docs/local-azure.md#open-questions, numbered as there):
  * - LRO style is a knob (`emu.knobs.lroStyle`): `sync` is what recorded traffic shows (PUT 200, DELETE 200 empty;
  *   runs answer 200 in progress and are polled by GET), `async` is what the spec allows (201 + Azure-AsyncOperation,
- *   DELETE 202 + Location). A failed run fails its async operation with the run's pipelineRunErrorMessage (Q1).
- * - Run requests are checked synchronously at PUT (>50 artifacts, duplicates, bad references → 400) (Q3).
+ *   DELETE 202 + Location). A failed run fails its async operation with the run's pipelineRunErrorMessage (open question 1).
+ * - Run requests are checked synchronously at PUT (>50 artifacts, duplicates, bad references → 400) (open question 3).
  * - PUT on an existing pipeline replaces it (200, Updating); deleting a pipeline with a run in progress is 409;
- *   a run must name a pipeline of its own registry; a missing one is 404 ResourceNotFound naming it (Q6).
+ *   a run must name a pipeline of its own registry; a missing one is 404 ResourceNotFound naming it (open question 6).
  * - No identity in a pipeline PUT means a system-assigned one (what the CLI always sends); an explicit `None` is
  *   400 IdentityRequired, because the pipeline reads its Key Vault secret (SasToken) or the storage account
- *   (ManagedIdentity) as that identity. SasToken mode without keyVaultUri is a 400 at PUT (Q7).
+ *   (ManagedIdentity) as that identity. SasToken mode without keyVaultUri is a 400 at PUT (open question 7).
  * Error codes for these semantic checks are the emulator's own (the real ones are unknown); messages name the value.
  */
 import { randomUUID } from 'node:crypto';
@@ -40,7 +40,7 @@ import {
   systemData,
 } from './state';
 
-// ---- api-versions (domain.md §1)
+// ---- api-versions (docs/azure-service.md#resources-and-api-versions)
 
 /** Preview versions that carry the transfer resources. */
 export const PIPELINE_API_VERSIONS = [
@@ -81,7 +81,7 @@ export const REGISTRY_API_VERSIONS = [
   ...PIPELINE_API_VERSIONS,
 ].sort();
 
-/** `storageAccessMode` (Managed Identity access to storage) exists from this version on (domain.md §1). */
+/** `storageAccessMode` (Managed Identity access to storage) exists from this version on (docs/azure-service.md#resources-and-api-versions). */
 const STORAGE_ACCESS_MODE_SINCE = '2025-06-01';
 
 const PAGE_SIZE = 20;
@@ -304,7 +304,7 @@ function render(resource: Json, apiVersion: string): Json {
   return out;
 }
 
-// ---- registry GET and listUsages (domain.md §8)
+// ---- registry GET and listUsages (docs/azure-service.md#registry-and-usage)
 
 function registryBody(emu: Emulator, state: ArmState, reg: RegistryState): Json {
   const at = state.createdAt;
@@ -486,7 +486,7 @@ function checkStorageSide(side: StorageSideIn | undefined, at: string, apiVersio
       );
     }
   }
-  // In ManagedIdentity mode the service keeps no Key Vault URI and omits it (domain.md §3.1, observed).
+  // In ManagedIdentity mode the service keeps no Key Vault URI and omits it (observed; docs/azure-service.md#resources-and-api-versions).
   const out: Json = {
     type: side.type || 'AzureStorageBlobContainer',
     uri: side.uri,
@@ -512,7 +512,7 @@ const UAI_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Micro
 
 /**
  * The identity as the service returns it. Its `type` is camelCase although the swagger enum is PascalCase: the real
- * service does that (domain.md §3.3, observed), and clients must compare case-insensitively.
+ * service does that (observed; docs/azure-service.md#identity-types-in-responses), and clients must compare case-insensitively.
  */
 function buildIdentity(
   emu: Emulator,
@@ -715,7 +715,10 @@ function checkBlobRef(ref: BlobRef | undefined, at: string): void {
     throw bad('InvalidParameter', `The ${at}.name is longer than 1024 characters, the blob name limit.`, `${at}.name`);
 }
 
-/** Drops '' strings, [] arrays and then-empty objects: the official ARM templates send them for the unused side (domain.md §3.5). */
+/**
+ * Drops '' strings, [] arrays and then-empty objects: the official ARM templates send them for the unused side
+ * (docs/azure-service.md#empty-values-from-arm-templates).
+ */
 function prune(v: unknown): unknown {
   if (Array.isArray(v)) return v.length === 0 ? undefined : v;
   if (v && typeof v === 'object') {
@@ -816,7 +819,7 @@ async function putRun(emu: Emulator, state: ArmState, ctx: Ctx, name: string): P
   const fingerprint = fingerprintOf(normalized, forceUpdateTag);
   const existing = state.runEntry(ctx.reg.name, name);
   if (existing?.deleteAt !== undefined) throw inProgressConflict(`The pipeline run '${existing.name}'`, 'Deleting');
-  // Same request and forceUpdateTag: nothing to do (domain.md §3.4, "use forceUpdateTag to redeploy").
+  // Same request and forceUpdateTag: nothing to do (docs/azure-service.md#forceupdatetag).
   if (existing && existing.fingerprint === fingerprint) return send(ctx, 200, render(existing.resource, ctx.apiVersion));
   if (existing && !isTerminal(existing.resource)) {
     throw fail(

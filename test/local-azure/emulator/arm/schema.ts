@@ -91,7 +91,7 @@ const CLOSED_IN_REQUESTS = new Set([
 /**
  * The one documented deviation from the swagger: the service returns identity `type` in camelCase
  * (`systemAssigned`, `userAssigned`) though ResourceIdentityType is a closed PascalCase enum
- * (shared/docs/domain.md part B §3.3, observed in recorded traffic). Responses accept the camelCase spelling of
+ * (docs/azure-service.md#identity-types-in-responses, observed in recorded traffic). Responses accept the camelCase spelling of
  * each value; requests keep the closed PascalCase enum.
  */
 const RESPONSE_ENUM_EXTRAS: Readonly<Record<string, (values: readonly string[]) => string[]>> = {

@@ -1,8 +1,8 @@
 /**
  * The export blob: an OCI image layout in a tar (https://github.com/opencontainers/image-spec/blob/main/image-layout.md),
  * so that `skopeo copy oci-archive:<file>:<repo>:<tag> …` reads it and every manifest keeps its digest
- * (local-azure.md §3: oci-archive keeps digests, docker-archive does not). The real service's format is
- * undocumented (domain.md §5); only our own import has to understand this one.
+ * (oci-archive keeps digests, docker-archive does not: docs/local-azure.md#oci-archive-keeps-digests-docker-archive-does-not).
+ * The real service's format is undocumented (docs/azure-service.md#the-export-blob); only our own import has to understand this one.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
 import { childManifests, type Descriptor, isDigest, manifestBlobs, type ManifestBytes, mediaTypeOf, OCI_INDEX } from './registry-client';
 
-/** The name skopeo and containerd select an image by (image-spec annotations.md). */
+/** The name skopeo and containerd select an image by (https://github.com/opencontainers/image-spec/blob/main/annotations.md). */
 export const REF_NAME = 'org.opencontainers.image.ref.name';
 /** Our own annotations: the repository and the tag or digest, so that `repo@sha256:…` references round-trip too. */
 export const REPOSITORY_ANNOTATION = 'io.acr-transfer.repository';
@@ -28,7 +28,7 @@ export interface ArtifactRef {
   readonly reference: string;
 }
 
-/** `repo` (= `repo:latest`), `repo:tag` or `repo@sha256:<hex>`; nested repositories allowed (domain.md §3.4). */
+/** `repo` (= `repo:latest`), `repo:tag` or `repo@sha256:<hex>`; nested repositories allowed (docs/azure-service.md#artifact-references). */
 export function parseArtifact(text: string): ArtifactRef | undefined {
   const at = text.indexOf('@');
   if (at >= 0) {

@@ -187,7 +187,7 @@ export function childManifests(m: ManifestBytes): Descriptor[] {
 
 /**
  * The blobs an image manifest references: config and layers. Foreign (non-distributable) layers that carry
- * `urls` are left out: registries do not hold them (domain.md §7, air-gapped pulls).
+ * `urls` are left out: registries do not hold them (docs/azure-service.md#non-distributable-layers).
  */
 export function manifestBlobs(m: ManifestBytes): Descriptor[] {
   if (isIndexType(m.mediaType)) return [];

@@ -1,6 +1,7 @@
 /**
  * Executes pipeline runs: export (registry → OCI layout tar → one blob, through the SAS from Key Vault) and import
- * (blob → registry). Behaviour and messages follow domain.md §3.4, §4, §5, §7 and the seed's troubleshooting list.
+ * (blob → registry). Behaviour and messages follow docs/azure-service.md and the transfer troubleshooting page
+ * (https://learn.microsoft.com/azure/container-registry/container-registry-transfer-troubleshooting).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -183,7 +184,7 @@ class Execution {
         await blob.uploadFile(file, {
           blobHTTPHeaders: { blobContentMD5: tarSummary.md5, blobContentType: 'application/x-tar' },
           metadata: { category: 'acr-transfer-blob' },
-          // Without OverwriteBlobs an existing blob stays (domain.md §3.1); the condition also covers a race with the pre-check.
+          // Without OverwriteBlobs an existing blob stays (docs/azure-service.md#the-export-blob); the condition also covers a race with the pre-check.
           ...(this.has('OverwriteBlobs') ? {} : { conditions: { ifNoneMatch: '*' } }),
           onProgress: (p) => this.progress(70 + (25 * p.loadedBytes) / Math.max(1, tarSummary.size)),
         });

@@ -1,9 +1,9 @@
 /**
  * How the transfer service reaches the pipeline's blob container: with the SAS token from Key Vault (SasToken mode,
- * domain.md §4), or, in ManagedIdentity mode, as the identity would (here: the account key, after the emulator's own
- * role check). Azurite enforces SAS tokens (local-azure.md §1), so its 403s are turned into messages that name the fix.
+ * docs/azure-service.md#storage-access-and-the-sas-secret), or, in ManagedIdentity mode, as the identity would (here: the account key, after the emulator's own
+ * role check). Azurite enforces SAS tokens (docs/local-azure.md#what-is-real-and-what-is-emulated), so its 403s are turned into messages that name the fix.
  * With the `enforceAccess` knob on, the pipeline's identity (as ARM has it now) also needs secrets `get` on the vault
- * (SasToken) or a blob data role on the storage account (ManagedIdentity), as in Azure (domain.md §4, §7).
+ * (SasToken) or a blob data role on the storage account (ManagedIdentity), as in Azure (docs/azure-service.md#failure-modes-and-fixes).
  */
 import {
   AnonymousCredential,
@@ -123,7 +123,7 @@ export class ContainerAccess {
       throw new RunError(
         `Could not read the SAS token from Key Vault secret '${storage.keyVaultUri}': Key Vault answered ${secret.status} ${secret.code}: ${secret.message}`,
       );
-    // Docs store it with a leading '?'; the CLI's own test stored it without (domain.md §4): accept both.
+    // Docs store it with a leading '?'; the CLI's own test stored it without (docs/azure-service.md#storage-access-and-the-sas-secret): accept both.
     const token = secret.value.trim().replace(/^\?/, '');
     return new ContainerAccess(storage, { token, params: new URLSearchParams(token) }, undefined);
   }

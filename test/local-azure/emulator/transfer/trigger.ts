@@ -1,6 +1,6 @@
 /**
  * Source triggers: import pipelines whose `trigger.sourceTrigger.status` is Enabled watch their container and start
- * an import run for each eligible blob (domain.md §5): metadata `category=acr-transfer-blob`, a Content-MD5, and
+ * an import run for each eligible blob (docs/azure-service.md#source-trigger): metadata `category=acr-transfer-blob`, a Content-MD5, and
  * Last-Modified within 60 days; listing needs the SAS's List permission. A blob is imported once per etag, so a
  * rewritten (or re-tagged with metadata) blob triggers again, and an unchanged one does not.
  */
