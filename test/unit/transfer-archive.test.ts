@@ -82,7 +82,7 @@ describe('export archive (OCI layout tar)', () => {
     const bytes = await readFile(file);
     expect(summary.size).toBe(bytes.length);
     expect(summary.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
-    expect(summary.md5.equals(createHash('md5').update(bytes).digest())).toBe(true);
+    expect(summary.contentMD5.equals(createHash('md5').update(bytes).digest())).toBe(true);
     expect([...src.blobReads.values()].every((n) => n === 1)).toBe(true);
     expect(src.blobReads.size).toBe(single.blobs.length + multi.blobs.length);
 

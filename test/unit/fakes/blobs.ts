@@ -26,12 +26,12 @@ export class FakeBlobStore implements BlobStore {
     return this.containers.get(key(uri))!;
   }
 
-  put(uri: string, name: string, payload: StoredBlob['payload'], o: { metadata?: Record<string, string>; md5?: boolean } = {}): StoredBlob {
+  put(uri: string, name: string, payload: StoredBlob['payload'], o: { metadata?: Record<string, string>; contentMD5?: boolean } = {}): StoredBlob {
     const body = JSON.stringify(payload);
     const blob: StoredBlob = {
       name,
       size: body.length,
-      ...(o.md5 === false ? {} : { contentMD5: createHash('md5').update(body).digest('base64') }),
+      ...(o.contentMD5 === false ? {} : { contentMD5: createHash('md5').update(body).digest('base64') }),
       metadata: o.metadata ?? { category: 'acr-transfer-blob' },
       lastModified: this.clock.iso(),
       payload,

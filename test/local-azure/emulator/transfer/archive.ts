@@ -81,14 +81,14 @@ export async function resolveArtifact(src: ArchiveSource, ref: ArtifactRef): Pro
 export interface TarSummary {
   /** Hex SHA-256 of the whole tar (reported as `sha256:<hex>` catalogDigest). */
   readonly sha256: string;
-  readonly md5: Buffer;
+  readonly contentMD5: Buffer;
   readonly size: number;
 }
 
 /** A pass-through that hashes and counts what flows through it. */
 class Hasher extends Transform {
   private readonly sha = createHash('sha256');
-  private readonly md5: Hash = createHash('md5');
+  private readonly hashMD5: Hash = createHash('md5');
   size = 0;
 
   constructor(private readonly onBytes?: (total: number) => void) {
@@ -97,14 +97,14 @@ class Hasher extends Transform {
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.sha.update(chunk);
-    this.md5.update(chunk);
+    this.hashMD5.update(chunk);
     this.size += chunk.length;
     this.onBytes?.(this.size);
     cb(null, chunk);
   }
 
   summary(): TarSummary {
-    return { sha256: this.sha.digest('hex'), md5: this.md5.digest(), size: this.size };
+    return { sha256: this.sha.digest('hex'), contentMD5: this.hashMD5.digest(), size: this.size };
   }
 }
 

@@ -182,7 +182,7 @@ class Execution {
       access.authorize(`Uploading the export blob '${blobName}'`, 'write');
       try {
         await blob.uploadFile(file, {
-          blobHTTPHeaders: { blobContentMD5: tarSummary.md5, blobContentType: 'application/x-tar' },
+          blobHTTPHeaders: { blobContentMD5: tarSummary.contentMD5, blobContentType: 'application/x-tar' },
           metadata: { category: 'acr-transfer-blob' },
           // Without OverwriteBlobs an existing blob stays (docs/azure-service.md#the-export-blob); the condition also covers a race with the pre-check.
           ...(this.has('OverwriteBlobs') ? {} : { conditions: { ifNoneMatch: '*' } }),
@@ -305,7 +305,7 @@ class Execution {
       if (e instanceof Superseded) throw e;
       throw new RunError(`The blob '${blobName}' is not an export archive the transfer service can read: ${(e as Error).message}`);
     }
-    if (md5 && md5.length && !Buffer.from(md5).equals(archive.summary.md5))
+    if (md5 && md5.length && !Buffer.from(md5).equals(archive.summary.contentMD5))
       throw new RunError(`The blob '${blobName}' does not match its Content-MD5: it is corrupt or was changed after the export.`);
     return archive;
   }
