@@ -4,7 +4,8 @@
  */
 import { redact } from './errors';
 import type { TransferReport } from './report';
-import type { ArtifactSpec, TransferSettings } from './settings';
+import { printArtifact } from './domain/reference';
+import type { TransferSettings } from './settings';
 
 export interface Problem {
   readonly title: string;
@@ -80,7 +81,7 @@ export function stoppedReport(
     finishTime: new Date().toISOString(),
     artifacts:
       partial?.artifacts ??
-      settings.artifacts.map((a) => ({ artifact: artifactText(a), result: 'pending' as const, reason: 'not reported: the operation stopped early' })),
+      settings.artifacts.map((a) => ({ artifact: printArtifact(a), result: 'pending' as const, reason: 'not reported: the operation stopped early' })),
     runs: partial?.runs ?? [],
     blobs: partial?.blobs ?? [],
     checks: [],
@@ -89,8 +90,4 @@ export function stoppedReport(
     warnings: [],
     error: redact(error),
   };
-}
-
-function artifactText(a: ArtifactSpec): string {
-  return a.kind === 'digest' ? `${a.repository}@${a.digest}` : a.kind === 'pattern' ? a.text : `${a.repository}:${a.tag}`;
 }

@@ -8,11 +8,11 @@ import { runSetup } from './lifecycle/setup';
 import type { ChangeItem, CheckItem, TransferReport, UsageReport } from './report';
 import { type Clock, realClock } from './retry';
 import type { TransferSettings } from './settings';
-import { interruption, oneLine, type OpContext, type OperationResult, warn } from './transfer/context';
+import { interruption, oneLine, type OpContext, type OperationResult, warn } from './operation';
 import { runCopy } from './transfer/copy';
 import { runExport } from './transfer/export';
 import { runImport } from './transfer/import';
-import { defaultPreflight, type Preflight, registriesOf } from './transfer/preflight';
+import { defaultPreflight, type Preflight, registriesOf } from './lifecycle/preflight';
 import { runTransfer } from './transfer/transfer';
 
 export interface RunDeps {

@@ -1,3 +1,5 @@
+import { ARTIFACT_GRAMMAR, type ArtifactSpec, parseArtifact, printArtifact } from './domain/reference';
+import { MAX_ARTIFACTS_PER_RUN, USER_DELEGATION_MAX_DAYS } from './domain/limits';
 import { ConfigError } from './errors';
 import { INPUTS, type Operation, OPERATIONS } from './inputs';
 
@@ -18,15 +20,6 @@ export type ImportOption = (typeof IMPORT_OPTIONS)[number];
 
 export const SAS_SIGNINGS = ['user-delegation', 'account-key'] as const;
 export type SasSigning = (typeof SAS_SIGNINGS)[number];
-/**
- * A user-delegation key lives at most 7 days, and a SAS signed with it cannot outlive it
- * (https://learn.microsoft.com/rest/api/storageservices/get-user-delegation-key).
- */
-export const USER_DELEGATION_MAX_DAYS = 7;
-
-/** The service's limit of artifacts per pipeline run (https://learn.microsoft.com/azure/container-registry/container-registry-transfer-prerequisites). */
-export const MAX_ARTIFACTS_PER_RUN = 50;
-
 export interface AuthSettings {
   readonly type: AuthType;
   readonly clientId?: string;
@@ -56,12 +49,6 @@ export interface PipelineSettings<O extends string> {
   readonly sasSecretUri?: string;
   readonly options: readonly O[];
 }
-
-/** One entry of `artifacts`: a plain reference, or a pattern to expand against the source registry. */
-export type ArtifactSpec =
-  | { readonly kind: 'tag'; readonly repository: string; readonly tag: string }
-  | { readonly kind: 'digest'; readonly repository: string; readonly digest: string }
-  | { readonly kind: 'pattern'; readonly repository: string; readonly tag: string; readonly text: string };
 
 export type PipelineIdentity = { readonly type: 'system' } | { readonly type: 'user'; readonly resourceId: string };
 
@@ -161,13 +148,6 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const REGISTRY_ID = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerRegistry\/registries\/([^/]+)$/i;
 const UAI_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[^/]+$/i;
 const RESOURCE_GROUP = /^[-\w._()]{1,90}$/;
-// Distribution's reference grammar: lower-case path components, tags of at most 128 word characters, dots and dashes.
-const REPO_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
-const REPOSITORY = new RegExp(`^${REPO_COMPONENT}(?:/${REPO_COMPONENT})*$`);
-const TAG = /^[\w][\w.-]{0,127}$/;
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
-const REPO_PATTERN = /^[a-z0-9._\-/*]+$/;
-const TAG_PATTERN = /^[\w.*?-]{1,128}$/;
 // Blob names: keep to what every tool carries safely across clouds.
 const BLOB_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
@@ -254,28 +234,6 @@ function registry(inp: Inputs, which: 'source' | 'target', subscriptionId: strin
     name: v,
     resourceId: `/subscriptions/${subscriptionId}/resourceGroups/${rg}/providers/Microsoft.ContainerRegistry/registries/${v}`,
   };
-}
-
-/** Parses one `artifacts` entry: `repo`, `repo:tag`, `repo@sha256:…`, or a pattern with `*`/`?`. */
-export function parseArtifact(text: string, input = 'artifacts'): ArtifactSpec {
-  const allowed = 'each artifact must be repo, repo:tag, repo@sha256:<64 hex> or a pattern such as repo:v1.* or team/*:latest (lower-case repository names)';
-  const at = text.indexOf('@');
-  if (at >= 0) {
-    const repository = text.slice(0, at);
-    const digest = text.slice(at + 1);
-    if (!REPOSITORY.test(repository) || !DIGEST.test(digest)) throw bad(input, text, allowed);
-    return { kind: 'digest', repository, digest };
-  }
-  const colon = text.lastIndexOf(':');
-  const slashAfter = colon >= 0 && text.indexOf('/', colon) >= 0;
-  const repository = colon >= 0 && !slashAfter ? text.slice(0, colon) : text;
-  const tag = colon >= 0 && !slashAfter ? text.slice(colon + 1) : 'latest';
-  if (/[*?]/.test(text)) {
-    if (!REPO_PATTERN.test(repository) || !TAG_PATTERN.test(tag) || /[?]/.test(repository)) throw bad(input, text, allowed);
-    return { kind: 'pattern', repository, tag, text };
-  }
-  if (!REPOSITORY.test(repository) || !TAG.test(tag)) throw bad(input, text, allowed);
-  return { kind: 'tag', repository, tag };
 }
 
 /** Which registries and inputs each operation needs. */
@@ -411,7 +369,8 @@ export function parseSettings(reader: InputReader): TransferSettings {
   const seen = new Set<string>();
   for (const text of inp.list('artifacts')) {
     const a = parseArtifact(text);
-    const key = a.kind === 'digest' ? `${a.repository}@${a.digest}` : `${a.repository}:${a.tag}`;
+    if (a === undefined) throw bad('artifacts', text, ARTIFACT_GRAMMAR);
+    const key = printArtifact(a.kind === 'pattern' ? { repository: a.repository, tag: a.tag } : a);
     if (!seen.has(key)) artifacts.push(a);
     seen.add(key);
   }

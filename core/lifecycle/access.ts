@@ -8,7 +8,8 @@ import { errorMessage } from '../errors';
 import type { PipelineKind, PipelineResource, StorageAccountInfo, VaultInfo } from '../ports';
 import type { ChangeItem } from '../report';
 import type { PipelineIdentity, RegistryRef } from '../settings';
-import { type OpContext, oneLine, sameUri } from '../transfer/context';
+import { type OpContext, oneLine } from '../operation';
+import { sameUri } from '../domain/urls';
 
 /** Built-in role ids (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles). */
 export const ROLES = {

@@ -11,18 +11,15 @@ import type { BlobInfo, ManifestBlob, PipelineKind, PipelineResource, RegistryIn
 import type { ChangeItem, CheckItem } from '../report';
 import type { RegistryRef } from '../settings';
 import { PatternError, type ResolvedArtifact, resolveArtifacts } from '../transfer/artifacts';
-import { continueOnErrors, mapLimit, oneLine, type OpContext } from '../transfer/context';
-import { BLOB_CATEGORY, category } from '../transfer/copy';
-import { desiredSpec, pipelineMatches } from '../transfer/pipelines';
+import { continueOnErrors, mapLimit, oneLine, type OpContext } from '../operation';
+import { BLOB_CATEGORY, category } from '../domain/blob-rules';
+import { LAYER_WARN_BYTES, MAX_LAYER_BYTES } from '../domain/limits';
+import { desiredSpec, pipelineMatches } from '../domain/pipeline-spec';
 import { type AccessNeed, AccessLookup, grantCommand, grantState, principalOf } from './access';
 import { probeAccess } from './probe';
 import { judgeSas, parseSas, sasNeeds } from './sas';
 
 export type CheckMode = 'check' | 'preflight' | 'setup';
-
-/** Layers above this fail export runs (docs/azure-service.md#limits: 8 GB per layer); between 8 GB and 8 GiB only warn. */
-export const MAX_LAYER_BYTES = 8 * 1024 ** 3;
-const LAYER_WARN_BYTES = 8 * 1000 ** 3;
 
 export interface CheckResult {
   readonly items: readonly CheckItem[];

@@ -10,7 +10,8 @@ import type { ManifestInfo, PipelineKind, PipelineRunResource, RegistryDataPlane
 import type { ChangeItem } from '../report';
 import type { RegistryRef } from '../settings';
 import { repositoryGlob } from '../transfer/artifacts';
-import { mapLimit, oneLine, type OpContext, type OperationResult, sameUri } from '../transfer/context';
+import { mapLimit, oneLine, type OpContext, type OperationResult } from '../operation';
+import { sameUri } from '../domain/urls';
 
 const DAY_MS = 24 * 3600 * 1000;
 const TERMINAL = ['succeeded', 'failed', 'canceled', 'cancelled'];

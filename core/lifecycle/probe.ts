@@ -14,7 +14,7 @@ import { errorMessage } from '../errors';
 import type { PipelineResource, PipelineRunResource, PipelineRunSpec } from '../ports';
 import type { ChangeItem } from '../report';
 import { pollUntil } from '../retry';
-import { interruption, oneLine, type OpContext } from '../transfer/context';
+import { interruption, oneLine, type OpContext } from '../operation';
 import type { AccessNeed } from './access';
 
 export type ProbeState = 'effective' | 'denied' | 'unknown';

@@ -12,9 +12,10 @@
 import { ConfigError, errorMessage } from '../errors';
 import type { PipelineKind, PipelineResource } from '../ports';
 import type { ChangeItem, CheckItem } from '../report';
-import { USER_DELEGATION_MAX_DAYS, type RegistryRef } from '../settings';
-import { oneLine, type OpContext, type OperationResult, warn } from '../transfer/context';
-import { desiredSpec, pipelineMatches } from '../transfer/pipelines';
+import { USER_DELEGATION_MAX_DAYS } from '../domain/limits';
+import type { RegistryRef } from '../settings';
+import { oneLine, type OpContext, type OperationResult, warn } from '../operation';
+import { desiredSpec, pipelineMatches } from '../domain/pipeline-spec';
 import { type AccessNeed, AccessLookup, grant, principalOf } from './access';
 import { runChecks } from './check';
 import { probeAccess, type ProbeResult } from './probe';

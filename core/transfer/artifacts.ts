@@ -8,8 +8,8 @@
  * untagged manifest). Patterns only ever yield tag references.
  */
 import type { RegistryDataPlane } from '../ports';
-import type { ArtifactSpec } from '../settings';
-import { mapLimit } from './context';
+import { type ArtifactSpec, printArtifact } from '../domain/reference';
+import { mapLimit } from '../operation';
 
 export interface ResolvedArtifact {
   readonly repository: string;
@@ -91,8 +91,8 @@ export async function resolveArtifacts(specs: readonly ArtifactSpec[], registry:
   let repositories: Promise<string[]> | undefined;
   const patterns: string[] = [];
   for (const spec of specs) {
-    if (spec.kind === 'tag') add({ repository: spec.repository, tag: spec.tag, ref: `${spec.repository}:${spec.tag}` });
-    else if (spec.kind === 'digest') add({ repository: spec.repository, digest: spec.digest, ref: `${spec.repository}@${spec.digest}` });
+    if (spec.kind === 'tag') add({ repository: spec.repository, tag: spec.tag, ref: printArtifact(spec) });
+    else if (spec.kind === 'digest') add({ repository: spec.repository, digest: spec.digest, ref: printArtifact(spec) });
     else {
       patterns.push(spec.text);
       let repos = [spec.repository];
@@ -104,7 +104,7 @@ export async function resolveArtifacts(specs: readonly ArtifactSpec[], registry:
       const tagRe = isGlob(spec.tag) ? tagGlob(spec.tag) : undefined;
       for (const repository of repos) {
         const tags = tagRe ? (await registry.listTags(repository)).filter((t) => tagRe.test(t)) : [spec.tag];
-        for (const tag of tags) add({ repository, tag, ref: `${repository}:${tag}` }, spec.text);
+        for (const tag of tags) add({ repository, tag, ref: printArtifact({ repository, tag }) }, spec.text);
       }
     }
   }
@@ -132,13 +132,4 @@ export async function resolveArtifacts(specs: readonly ArtifactSpec[], registry:
   artifacts.sort(compareArtifacts);
   missing.sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
   return { artifacts, missing };
-}
-
-/** `repo:tag` / `repo@sha256:…` / `repo` (= `repo:latest`, as the service reads it) into repository and reference. */
-export function splitRef(ref: string): { repository: string; reference: string } {
-  const at = ref.indexOf('@');
-  if (at >= 0) return { repository: ref.slice(0, at), reference: ref.slice(at + 1) };
-  const colon = ref.lastIndexOf(':');
-  if (colon >= 0 && !ref.includes('/', colon)) return { repository: ref.slice(0, colon), reference: ref.slice(colon + 1) };
-  return { repository: ref, reference: 'latest' };
 }

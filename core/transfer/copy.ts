@@ -4,17 +4,12 @@
  * (copies that strip them leave the blob ignored, https://learn.microsoft.com/azure/container-registry/container-registry-transfer-troubleshooting).
  */
 import { ConfigError, errorMessage } from '../errors';
+import { BLOB_CATEGORY, category } from '../domain/blob-rules';
 import type { BlobInfo } from '../ports';
 import type { BlobReport } from '../report';
-import { type Interruption, interruption, mapLimit, oneLine, type OpContext, type OperationResult, sameUri, stopped, warn } from './context';
+import { type Interruption, interruption, mapLimit, oneLine, type OpContext, type OperationResult, stopped, warn } from '../operation';
+import { sameUri } from '../domain/urls';
 import { pipelineContainer } from './pipelines';
-
-export const BLOB_CATEGORY = 'acr-transfer-blob';
-
-/** Storage returns metadata keys in lower case, but other stores may not. */
-export function category(blob: BlobInfo): string | undefined {
-  return Object.entries(blob.metadata).find(([k]) => k.toLowerCase() === 'category')?.[1];
-}
 
 function sameContent(src: BlobInfo, dst: BlobInfo): boolean {
   return (

@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors';
 import type { ArtifactReport, BlobReport } from '../report';
 import { type ResolvedArtifact, resolveArtifacts } from './artifacts';
-import { continueOnErrors, failuresOf, mapLimit, type OpContext, type OperationResult, warn } from './context';
+import { continueOnErrors, failuresOf, mapLimit, type OpContext, type OperationResult, warn } from '../operation';
 import { ensurePipeline } from './pipelines';
 import { type Batch, planBatches } from './plan';
 import { executeRuns } from './runs';

@@ -1,9 +1,9 @@
+import { triggerProblem } from '../domain/blob-rules';
+import { splitRef } from '../domain/reference';
 import { ConfigError } from '../errors';
-import type { BlobInfo, PipelineRunResource, RegistryDataPlane } from '../ports';
+import type { PipelineRunResource, RegistryDataPlane } from '../ports';
 import type { ArtifactReport, RunReport } from '../report';
-import { splitRef } from './artifacts';
-import { continueOnErrors, failuresOf, mapLimit, type OpContext, type OperationResult, warn } from './context';
-import { BLOB_CATEGORY, category } from './copy';
+import { continueOnErrors, failuresOf, mapLimit, type OpContext, type OperationResult, warn } from '../operation';
 import { ensurePipeline } from './pipelines';
 import { importRunName } from './plan';
 import { executeRuns, type RunJob, triggeredFor } from './runs';
@@ -18,17 +18,6 @@ export interface ImportBlob {
 
 /** Shown as the run name until the run the source trigger starts is found. */
 export const TRIGGER_RUN = '(source trigger)';
-
-// The source trigger ignores blobs last modified more than 60 days ago (docs/azure-service.md#source-trigger).
-const TRIGGER_MAX_AGE_MS = 60 * 24 * 3600 * 1000;
-
-function triggerProblem(blob: BlobInfo, now: number): string | undefined {
-  if (blob.lastModified !== undefined && now - Date.parse(blob.lastModified) > TRIGGER_MAX_AGE_MS)
-    return `was last modified on ${blob.lastModified}, more than 60 days ago`;
-  if (blob.contentMD5 === undefined) return 'has no Content-MD5';
-  if (category(blob) !== BLOB_CATEGORY) return `lacks the metadata category=${BLOB_CATEGORY}`;
-  return undefined;
-}
 
 async function verifyOne(target: RegistryDataPlane, a: ArtifactReport): Promise<ArtifactReport> {
   const { repository, reference } = splitRef(a.artifact);

@@ -9,7 +9,8 @@ import type { PipelineKind, PipelineRunResource, PipelineRunSpec, ProvisioningSt
 import type { RunReport, RunStatus } from '../report';
 import { pollUntil, retry } from '../retry';
 import type { RegistryRef } from '../settings';
-import { type Interruption, interruption, mapLimit, oneLine, type OpContext, sameUri, stopped, transient } from './context';
+import { type Interruption, interruption, mapLimit, oneLine, type OpContext, stopped, transient } from '../operation';
+import { sameUri } from '../domain/urls';
 
 export interface RunJob {
   /** The deterministic run name; for a run the source trigger starts, the name is the service's and found by blob. */

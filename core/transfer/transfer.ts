@@ -1,5 +1,5 @@
 import type { ArtifactReport, BlobReport } from '../report';
-import { continueOnErrors, failuresOf, type OpContext, type OperationResult } from './context';
+import { continueOnErrors, failuresOf, type OpContext, type OperationResult } from '../operation';
 import { runCopy } from './copy';
 import { runExport } from './export';
 import { runImport } from './import';

@@ -1,8 +1,8 @@
-import { PatternError, repositoryGlob, resolveArtifacts, splitRef, tagGlob } from '../../core/transfer/artifacts';
-import { parseArtifact } from '../../core/settings';
+import { parseArtifact, splitRef } from '../../core/domain/reference';
+import { PatternError, repositoryGlob, resolveArtifacts, tagGlob } from '../../core/transfer/artifacts';
 import { digestOf, FakeRegistry } from './fakes/registry';
 
-const specs = (...texts: string[]) => texts.map((t) => parseArtifact(t));
+const specs = (...texts: string[]) => texts.map((t) => parseArtifact(t)!);
 
 function registry(): FakeRegistry {
   const r = new FakeRegistry('srcreg.azurecr.io');

@@ -1,8 +1,8 @@
-import { AzureRequestError, CancelledError, redact } from '../errors';
-import type { Logger, Services } from '../ports';
-import type { ArtifactReport, BlobReport, ChangeItem, CheckItem, RunReport } from '../report';
-import type { Clock } from '../retry';
-import type { TransferSettings } from '../settings';
+import { AzureRequestError, CancelledError, redact } from './errors';
+import type { Logger, Services } from './ports';
+import type { ArtifactReport, BlobReport, ChangeItem, CheckItem, RunReport } from './report';
+import type { Clock } from './retry';
+import type { TransferSettings } from './settings';
 
 /** What every stage of an operation shares: settings, ports, time and the way out (deadline, cancel). */
 export interface OpContext {
@@ -76,11 +76,6 @@ export function stopped(ctx: OpContext): Interruption | undefined {
   if (ctx.signal.aborted) return { reason: 'cancelled', message: 'cancelled' };
   if (ctx.clock.now() >= ctx.deadline) return { reason: 'timeout', message: `timed out after ${ctx.settings.timeoutMinutes} minutes` };
   return undefined;
-}
-
-/** Container and resource URLs compare without case and trailing slashes (the az CLI lower-cases them). */
-export function sameUri(a: string | undefined, b: string | undefined): boolean {
-  return (a ?? '').replace(/\/+$/, '').toLowerCase() === (b ?? '').replace(/\/+$/, '').toLowerCase();
 }
 
 /** Throttling and server errors are worth another try; the ports' SDK pipelines already retry, this covers long polls. */

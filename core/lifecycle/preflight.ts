@@ -2,11 +2,11 @@
  * The preflight hook that export, import, copy and transfer call first (unless `preflight: false`): the `check` items
  * that apply to the operation (core/lifecycle/check.ts), without the probe runs.
  */
-import { runChecks } from '../lifecycle/check';
+import { runChecks } from './check';
 import type { Services } from '../ports';
 import type { CheckItem } from '../report';
 import type { RegistryRef, TransferSettings } from '../settings';
-import type { OpContext } from './context';
+import type { OpContext } from '../operation';
 
 export type Preflight = (settings: TransferSettings, services: Services, ctx: OpContext) => Promise<readonly CheckItem[]>;
 
