@@ -8,6 +8,7 @@ import { type AzureLogLevel, AzureLogger, setLogLevel } from '@azure/logger';
 import * as os from 'node:os';
 import { format } from 'node:util';
 import { redact } from '../core/errors';
+import type { RunBudget } from '../core/budget';
 import type { Host } from '../core/host';
 import type { Logger } from '../core/ports';
 import type { InputReader } from '../core/settings';
@@ -82,13 +83,16 @@ export function githubLogger(): Logger {
   };
 }
 
-export function githubHost(signal: AbortSignal, logger: Logger = githubLogger()): Host {
+export function runnerTempDir(): string {
+  return process.env['RUNNER_TEMP'] || os.tmpdir();
+}
+
+export function githubHost(budget: RunBudget, logger: Logger = githubLogger()): Host {
   const oidc = !!process.env['ACTIONS_ID_TOKEN_REQUEST_URL'] && !!process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
   return {
     logger,
-    signal,
+    budget,
     mask: maskSecret,
-    tempDir: process.env['RUNNER_TEMP'] || os.tmpdir(),
     // Offered only when the job has `permissions: id-token: write`, so that auth-type auto does not pick OIDC without it.
     ...(oidc ? { getIdToken: (audience: string) => core.getIDToken(audience) } : {}),
   };

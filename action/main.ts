@@ -1,49 +1,49 @@
 /**
- * The GitHub Action: read and check the inputs (masking secrets first), run the operation in the core, render its
- * report. Cancellation (SIGINT/SIGTERM) aborts the run and still leaves a report within 5 s.
+ * The GitHub Action: describes the runner to the core's step skeleton (core/step.ts) — inputs through core.getInput,
+ * logs, masks, OIDC, and the report as outputs, the job summary, annotations and the step's result.
  */
 import * as core from '@actions/core';
-import { createServices } from '../core/azure/services';
-import { ConfigError, errorMessage, redact } from '../core/errors';
-import { runOperation } from '../core/run';
-import { parseSettings, secretValues, type TransferSettings } from '../core/settings';
-import { type CancellationOptions, watchSignals } from '../core/cancellation';
-import { githubHost, githubInputs, maskSecret, routeAzureSdkLogs } from './github-host';
-import { cancelledMessage, stoppedReport } from '../core/outcome';
-import { Publisher } from './publish';
+import * as path from 'node:path';
+import type { CancellationOptions } from '../core/cancellation';
+import { type ReportSink, stepFileName } from '../core/publish';
+import { type Frontend, runStep } from '../core/step';
+import { githubHost, githubInputs, githubLogger, maskSecret, routeAzureSdkLogs, runnerTempDir } from './github-host';
 
-export async function run(opts: CancellationOptions = {}): Promise<void> {
-  const startTime = new Date();
-  const cancel = watchSignals({ log: (m) => core.info(m), ...opts });
-  try {
-    // Masks go out before any other line, so no later log line (ours or an SDK's) can show a secret.
-    secretValues(githubInputs).forEach(maskSecret);
-    routeAzureSdkLogs();
-    let settings: TransferSettings;
-    try {
-      settings = parseSettings(githubInputs);
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      core.setFailed(redact(e.message)); // one line naming the input, the value and what is allowed; no stack
-      return;
-    }
-    [settings.auth.clientSecret, settings.auth.clientCertificate].forEach((s) => s && !s.startsWith('@file:') && maskSecret(s));
+/** GitHub shows at most 10 error and 10 warning annotations per step; the rest are in the summary and the report. */
+export const MAX_ANNOTATIONS = 10;
 
-    const host = githubHost(cancel.signal);
-    const publisher = new Publisher(host.tempDir);
-    cancel.onDeadline(() => publisher.publish(stoppedReport(settings, startTime, 'cancelled', cancelledMessage(cancel.received))));
-    try {
-      const { services } = await createServices(settings, host);
-      await publisher.publish(await runOperation(settings, host, services));
-    } catch (e) {
-      core.debug(redact((e as Error).stack ?? String(e)));
-      const outcome = cancel.received ? 'cancelled' : 'failed';
-      await publisher.publish(stoppedReport(settings, startTime, outcome, cancel.received ? cancelledMessage(cancel.received) : errorMessage(e)));
-    }
-  } catch (e) {
-    core.debug(redact((e as Error).stack ?? String(e)));
-    core.setFailed(redact(errorMessage(e)));
-  } finally {
-    cancel.dispose();
-  }
+export function githubSink(): ReportSink {
+  return {
+    setOutput: (name, value) => core.setOutput(name, value),
+    outputName: (name) => name,
+    // GITHUB_ACTION is the step's id, unique in the job: two steps of this action must not overwrite each other's report.
+    reportFile: path.join(runnerTempDir(), stepFileName('report', process.env['GITHUB_ACTION'])),
+    async writeSummary(markdown) {
+      if (!process.env['GITHUB_STEP_SUMMARY']) return core.debug('GITHUB_STEP_SUMMARY is not set: no job summary');
+      await core.summary.addRaw(markdown, true).write();
+    },
+    maxProblems: MAX_ANNOTATIONS,
+    problem: (level, p) => (level === 'warning' ? core.warning : core.error)(p.text, { title: p.title }),
+    warning: (m) => core.warning(m),
+    conclude(c) {
+      if (c.result === 'success') core.info(c.message);
+      else if (c.result === 'warning') core.warning(c.message, { title: 'acr-transfer: partial success' });
+      else core.setFailed(c.message);
+    },
+  };
+}
+
+export function githubFrontend(): Frontend {
+  return {
+    logger: githubLogger(),
+    mask: maskSecret,
+    routeSdkLogs: routeAzureSdkLogs,
+    prepare: () => ({ inputs: githubInputs, secrets: [], host: (budget, logger) => Promise.resolve(githubHost(budget, logger)) }),
+    fail: (message) => core.setFailed(message),
+    sink: githubSink(),
+  };
+}
+
+export function run(opts: CancellationOptions = {}): Promise<void> {
+  return runStep(githubFrontend(), opts);
 }

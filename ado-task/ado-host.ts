@@ -8,6 +8,7 @@ import * as tl from 'azure-pipelines-task-lib/task';
 import * as os from 'node:os';
 import { format } from 'node:util';
 import { redact } from '../core/errors';
+import type { RunBudget } from '../core/budget';
 import type { Host } from '../core/host';
 import { camelCase } from '../core/inputs';
 import type { Logger } from '../core/ports';
@@ -85,6 +86,6 @@ export function agentTempDir(): string {
   return tl.getVariable('Agent.TempDirectory') || os.tmpdir();
 }
 
-export function adoHost(signal: AbortSignal, credential: NonNullable<Host['credential']>, logger: Logger = adoLogger()): Host {
-  return { logger, signal, mask: maskSecret, credential, tempDir: agentTempDir() };
+export function adoHost(budget: RunBudget, credential: NonNullable<Host['credential']>, logger: Logger = adoLogger()): Host {
+  return { logger, budget, mask: maskSecret, credential };
 }

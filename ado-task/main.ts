@@ -1,76 +1,73 @@
 /**
- * The Azure DevOps task: read the service connection and the inputs (masking secrets first), build the credential from the
- * connection, run the operation in the core, render its report. Cancellation (SIGINT/SIGTERM from the agent) aborts the
- * run and still leaves a report within 5 s.
+ * The Azure DevOps task: describes the agent to the core's step skeleton (core/step.ts) — inputs through tl.getInput,
+ * the credential from the AzureRM service connection, logs, masks, and the report as output variables, the summary,
+ * issues and the task result (SucceededWithIssues when ContinueOnErrors left failures).
  */
 import { createDefaultHttpClient } from '@azure/core-rest-pipeline';
 import * as tl from 'azure-pipelines-task-lib/task';
-import { createServices } from '../core/azure/services';
-import { ConfigError, errorMessage, redact } from '../core/errors';
-import { runOperation } from '../core/run';
-import { parseSettings, secretValues, type TransferSettings } from '../core/settings';
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { CancellationOptions } from '../core/cancellation';
+import { ConfigError } from '../core/errors';
+import { camelCase } from '../core/inputs';
+import { type ReportSink, stepFileName } from '../core/publish';
+import { type Frontend, runStep } from '../core/step';
 import { adoHost, adoInputs, adoLine, adoLogger, agentTempDir, maskSecret, routeAzureSdkLogs } from './ado-host';
-import { type CancellationOptions, watchSignals } from '../core/cancellation';
-import { type HostCredential, hostCredential } from './credential';
+import { hostCredential } from './credential';
 import { SERVICE_CONNECTION_INPUT } from './names';
-import { readServiceConnection, type ServiceConnection } from './service-connection';
-import { cancelledMessage, stoppedReport } from '../core/outcome';
-import { Publisher } from './publish';
+import { readServiceConnection } from './service-connection';
 
-/** A bad input or service connection: one line naming what is wrong and what is allowed; no stack. */
-function failConfig(e: ConfigError): void {
-  tl.setResult(tl.TaskResult.Failed, adoLine(e.message));
+/** Issues beyond this many go to the summary and the report only: a long list of issues buries the one that matters. */
+export const MAX_ISSUES = 20;
+
+export function adoSink(): ReportSink {
+  // Unique per step in the job, so two steps of this task do not overwrite each other's files.
+  const file = (kind: 'report' | 'summary'): string => path.join(agentTempDir(), stepFileName(kind, tl.getVariable('System.TaskInstanceId')));
+  return {
+    setOutput: (name, value) => tl.setVariable(camelCase(name), value, false, true),
+    outputName: camelCase,
+    reportFile: file('report'),
+    writeSummary(markdown) {
+      writeFileSync(file('summary'), markdown);
+      tl.uploadSummary(file('summary'));
+      return Promise.resolve();
+    },
+    maxProblems: MAX_ISSUES,
+    problem: (level, p) => tl.logIssue(level === 'warning' ? tl.IssueType.Warning : tl.IssueType.Error, adoLine(p.text)),
+    warning: (m) => tl.logIssue(tl.IssueType.Warning, adoLine(m)),
+    // Failed, cancelled and timed-out fail the task (task-lib's Cancelled is not a result the agent parses).
+    conclude: (c) =>
+      tl.setResult(
+        c.result === 'success' ? tl.TaskResult.Succeeded : c.result === 'warning' ? tl.TaskResult.SucceededWithIssues : tl.TaskResult.Failed,
+        adoLine(c.message),
+      ),
+  };
 }
 
-export async function run(opts: CancellationOptions = {}): Promise<void> {
-  const startTime = new Date();
-  const logger = adoLogger();
-  const watch = watchSignals({ log: (m) => logger.info(m), ...opts });
-  try {
-    routeAzureSdkLogs();
-    let settings: TransferSettings;
-    let connection: ServiceConnection;
-    try {
+export function adoFrontend(): Frontend {
+  return {
+    logger: adoLogger(),
+    mask: maskSecret,
+    routeSdkLogs: routeAzureSdkLogs,
+    prepare() {
       const id = tl.getInput(SERVICE_CONNECTION_INPUT, false)?.trim();
       if (!id) throw new ConfigError(`Input '${SERVICE_CONNECTION_INPUT}' is required: the Azure Resource Manager service connection to use`);
-      connection = readServiceConnection(id);
-      // Masks go out before any other line of ours, so nothing printed later can show a secret.
-      [connection.servicePrincipalKey, connection.certificate, connection.systemAccessToken].forEach((s) => s && maskSecret(s));
-      const inputs = adoInputs(connection.subscriptionId);
-      secretValues(inputs).forEach(maskSecret);
-      settings = parseSettings(inputs);
-    } catch (e) {
-      if (e instanceof ConfigError) return failConfig(e);
-      throw e;
-    }
+      const connection = readServiceConnection(id);
+      return {
+        inputs: adoInputs(connection.subscriptionId),
+        secrets: [connection.servicePrincipalKey, connection.certificate, connection.systemAccessToken].filter((s): s is string => !!s),
+        async host(budget, logger) {
+          const built = await hostCredential(connection, { httpClient: createDefaultHttpClient(), signal: budget.signal, log: (m) => logger.info(m) });
+          logger.info(`Authenticating with service connection '${connection.id}': ${built.description}`);
+          return adoHost(budget, built.hostCredential, logger);
+        },
+      };
+    },
+    fail: (message) => tl.setResult(tl.TaskResult.Failed, adoLine(message)),
+    sink: adoSink(),
+  };
+}
 
-    let credential: HostCredential;
-    try {
-      const built = await hostCredential(connection, { httpClient: createDefaultHttpClient(), signal: watch.signal, log: (m) => logger.info(m) });
-      credential = built.hostCredential;
-      logger.info(`Authenticating with service connection '${connection.id}': ${built.description}`);
-    } catch (e) {
-      if (e instanceof ConfigError) return failConfig(e);
-      throw e;
-    }
-
-    const host = adoHost(watch.signal, credential, logger);
-    const publisher = new Publisher(agentTempDir());
-    watch.onDeadline(() => publisher.publish(stoppedReport(settings, startTime, 'cancelled', cancelledMessage(watch.received))));
-    try {
-      const { services } = await createServices(settings, host);
-      await publisher.publish(await runOperation(settings, host, services));
-    } catch (e) {
-      tl.debug(redact((e as Error).stack ?? String(e)));
-      const cancelled = watch.received !== undefined;
-      await publisher.publish(
-        stoppedReport(settings, startTime, cancelled ? 'cancelled' : 'failed', cancelled ? cancelledMessage(watch.received) : errorMessage(e)),
-      );
-    }
-  } catch (e) {
-    tl.debug(redact((e as Error).stack ?? String(e)));
-    tl.setResult(tl.TaskResult.Failed, adoLine(errorMessage(e)));
-  } finally {
-    watch.dispose();
-  }
+export function run(opts: CancellationOptions = {}): Promise<void> {
+  return runStep(adoFrontend(), opts);
 }

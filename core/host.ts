@@ -1,12 +1,12 @@
 import type { TokenCredential } from '@azure/core-auth';
+import type { RunBudget } from './budget';
 import type { Logger } from './ports';
-import type { Clock } from './retry';
 
 /** What a front-end gives the core besides the settings. */
 export interface Host {
   readonly logger: Logger;
-  /** Aborted on SIGINT/SIGTERM (GitHub) or cancel (ADO). */
-  readonly signal: AbortSignal;
+  /** Cancel signal (SIGINT/SIGTERM on GitHub, cancel on ADO), clock and deadline of the run. */
+  readonly budget: RunBudget;
   /** Registers a secret with the host's log masking before it can be printed. */
   mask(secret: string): void;
   /** GitHub OIDC: a fresh ID token for `audience` (core.getIDToken); absent elsewhere. */
@@ -16,7 +16,4 @@ export interface Host {
    * endpoint; when absent the core builds one from settings.auth.
    */
   readonly credential?: { readonly credential: TokenCredential; readonly armEndpoint: string; readonly armAudience?: string; readonly authorityHost?: string };
-  /** Where to write the JSON report (GitHub: RUNNER_TEMP; ADO: Agent.TempDirectory). */
-  readonly tempDir: string;
-  readonly clock?: Clock;
 }

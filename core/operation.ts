@@ -1,18 +1,14 @@
+import type { RunBudget } from './budget';
 import { AzureRequestError, CancelledError, redact } from './errors';
 import type { Logger, Services } from './ports';
 import type { ArtifactReport, BlobReport, ChangeItem, CheckItem, RunReport } from './report';
-import type { Clock } from './retry';
 import type { TransferSettings } from './settings';
 
-/** What every stage of an operation shares: settings, ports, time and the way out (deadline, cancel). */
-export interface OpContext {
+/** What every stage of an operation shares: settings, ports, and the run's budget (signal, clock, deadline). */
+export interface OpContext extends RunBudget {
   readonly settings: TransferSettings;
   readonly services: Services;
   readonly log: Logger;
-  readonly clock: Clock;
-  readonly signal: AbortSignal;
-  /** Clock time at which the operation times out (start + timeout-minutes). */
-  readonly deadline: number;
   /** Collected for the report; also logged. */
   readonly warnings: string[];
 }

@@ -6,7 +6,6 @@ import { runChecks } from './lifecycle/check';
 import { runCleanup } from './lifecycle/cleanup';
 import { runSetup } from './lifecycle/setup';
 import type { ChangeItem, CheckItem, TransferReport, UsageReport } from './report';
-import { type Clock, realClock } from './retry';
 import type { TransferSettings } from './settings';
 import { interruption, oneLine, type OpContext, type OperationResult, warn } from './operation';
 import { runCopy } from './transfer/copy';
@@ -18,7 +17,6 @@ import { runTransfer } from './transfer/transfer';
 export interface RunDeps {
   /** The checks run first unless `preflight: false`; failing items stop the operation before any change. */
   readonly preflight?: Preflight;
-  readonly clock?: Clock;
 }
 
 const OPERATIONS: Partial<Record<Operation, (ctx: OpContext) => Promise<OperationResult>>> = {
@@ -87,9 +85,9 @@ function interruptedError(settings: TransferSettings, result: OperationResult, r
  * with outcome 'failed' and a one-line `error` (secrets redacted).
  */
 export async function runOperation(settings: TransferSettings, host: Host, services: Services, deps: RunDeps = {}): Promise<TransferReport> {
-  const clock = deps.clock ?? host.clock ?? realClock;
+  const { clock, signal, deadline } = host.budget;
   const start = clock.now();
-  const ctx: OpContext = { settings, services, log: host.logger, clock, signal: host.signal, deadline: start + settings.timeoutMinutes * 60_000, warnings: [] };
+  const ctx: OpContext = { settings, services, log: host.logger, clock, signal, deadline, warnings: [] };
   let checks: readonly CheckItem[] = [];
   let changes: readonly ChangeItem[] = [];
   const usage: UsageReport[] = [];
@@ -132,7 +130,7 @@ export async function runOperation(settings: TransferSettings, host: Host, servi
     if (result.changes) changes = result.changes;
     if (!settings.dryRun && settings.operation !== 'check') await readUsage(ctx, 'after', usage);
   } catch (e) {
-    const why = interruption(e, host.signal);
+    const why = interruption(e, signal);
     if (why) return report(why.reason === 'timeout' ? 'timed-out' : 'cancelled', interruptedError(settings, result, why.reason));
     return report('failed', errorMessage(e));
   }

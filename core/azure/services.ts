@@ -5,7 +5,6 @@
 import { createDefaultHttpClient, type HttpClient } from '@azure/core-rest-pipeline';
 import type { Host } from '../host';
 import type { Services } from '../ports';
-import { realClock } from '../retry';
 import type { TransferSettings } from '../settings';
 import { AcrDataPlaneFactory } from './acr';
 import { ArmClient } from './arm';
@@ -36,12 +35,11 @@ export interface CreatedServices {
 const sameContainer = (a: string, b: string): boolean => a.replace(/\/+$/, '').toLowerCase() === b.replace(/\/+$/, '').toLowerCase();
 
 export async function createServices(settings: TransferSettings, host: Host, o: CreateServicesOptions = {}): Promise<CreatedServices> {
-  const clock = host.clock ?? realClock;
+  const { clock, signal, deadline } = host.budget;
   const httpClient = o.httpClient ?? createDefaultHttpClient();
-  const deadline = clock.now() + settings.timeoutMinutes * 60_000;
   const logger = host.logger;
-  const common = { clock, signal: host.signal, logger };
-  const resolveOpts = { httpClient, signal: host.signal, clock, log: (m: string) => logger.info(m) };
+  const common = { clock, signal, logger };
+  const resolveOpts = { httpClient, signal, clock, log: (m: string) => logger.info(m) };
 
   const cloud = host.credential
     ? await cloudForArmEndpoint(

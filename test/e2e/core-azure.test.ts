@@ -5,9 +5,9 @@
  * Knobs and faults are global to the running local Azure: each test restores what it changes, and faults match
  * only this file's resource names.
  */
+import { runBudget } from '../../core/budget';
 import { BlockBlobClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { createHash, randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { AcrDataPlaneFactory } from '../../core/azure/acr';
 import { AzureBlobStore } from '../../core/azure/blobs';
 import { createServices, type CreatedServices } from '../../core/azure/services';
@@ -42,9 +42,8 @@ function makeHost(): RecordingHost {
       group: (_n, fn) => fn(),
       progress: () => undefined,
     },
-    signal: new AbortController().signal,
+    budget: runBudget({ signal: new AbortController().signal, timeoutMinutes: 60 }),
     mask: (s) => masked.push(s),
-    tempDir: tmpdir(),
   };
 }
 

@@ -183,7 +183,7 @@ describe('run: cancellation', () => {
     mockedRun.mockImplementation(
       (_s, host) =>
         new Promise((resolve) => {
-          host.signal.addEventListener('abort', () =>
+          host.budget.signal.addEventListener('abort', () =>
             resolve(report({ outcome: 'cancelled', error: 'the operation was cancelled; still running on the service: expx1' })),
           );
         }),

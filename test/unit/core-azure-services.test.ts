@@ -2,6 +2,7 @@
  * createServices end to end over a fake transport: settings → cloud discovery → credential (auto, said in the log)
  * → ARM calls with the discovered audience; and the host's own credential taking precedence.
  */
+import { runBudget } from '../../core/budget';
 import { createServices } from '../../core/azure/services';
 import type { Host } from '../../core/host';
 import { parseSettings } from '../../core/settings';
@@ -19,10 +20,8 @@ function host(extra: Partial<Host> = {}): Host & { logs: string[]; masked: strin
     logs,
     masked,
     logger: { info: (m) => logs.push(m), warning: (m) => logs.push(m), debug: () => undefined, group: (_n, fn) => fn(), progress: () => undefined },
-    signal: new AbortController().signal,
+    budget: runBudget({ signal: new AbortController().signal, timeoutMinutes: 60, clock: new FakeClock() }),
     mask: (s) => masked.push(s),
-    tempDir: '/tmp',
-    clock: new FakeClock(),
     ...extra,
   };
 }

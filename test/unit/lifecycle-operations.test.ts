@@ -200,7 +200,7 @@ describe('setup', () => {
     const w = makeWorld();
     enforceAccess(w);
     w.access.grantDelayMs = 3 * 3600 * 1000;
-    const report = await runOperation(w.settings({ operation: 'setup', 'grant-access': 'true', 'timeout-minutes': '2' }), w.host, w.services);
+    const report = await runOperation(w.settings({ operation: 'setup', 'grant-access': 'true', 'timeout-minutes': '2' }), w.hostFor(2), w.services);
     expect(report.outcome).toBe('failed');
     expect(report.error).toMatch(/did not take effect within timeout-minutes \(2\).*does not have secrets get permission.*run setup again later/);
     expect(w.arm.entry(w.source).runs.size).toBe(0);

@@ -262,7 +262,7 @@ describe('transfer', () => {
     w.arm.trigger.enabled = false;
     const report = await runOperation(
       w.settings({ operation: 'transfer', artifacts: 'app:v1', 'source-trigger': 'enabled', 'timeout-minutes': '20' }),
-      w.host,
+      w.hostFor(20),
       w.services,
     );
     expect(report.outcome).toBe('timed-out');

@@ -109,7 +109,7 @@ describe('export runs', () => {
     seed(w, 120);
     w.arm.behaviour = () => ({ polls: 40 });
     const settings = exportOf(w, { 'max-parallel-runs': '2', 'timeout-minutes': '1' });
-    const first = await runOperation(settings, w.host, w.services);
+    const first = await runOperation(settings, w.hostFor(1), w.services);
     expect(first.outcome).toBe('timed-out');
     expect(first.runs.map((r) => r.status)).toEqual(['running', 'running', 'timed-out']);
     expect(first.error).toContain('still running on the service');

@@ -34,7 +34,6 @@ export interface MockCall {
     readonly armAudience?: string;
     readonly authorityHost?: string;
   };
-  readonly tempDir: string;
   readonly signal: boolean;
 }
 
@@ -75,8 +74,8 @@ const fakeHttp: HttpClient = {
 };
 tmr.registerMock('@azure/core-rest-pipeline', { ...realPipeline, createDefaultHttpClient: () => fakeHttp });
 
-tmr.registerMock('../core/azure/services', { createServices: () => Promise.resolve({ services: {} }) });
-tmr.registerMock('../core/run', {
+tmr.registerMock('./azure/services', { createServices: () => Promise.resolve({ services: {} }) });
+tmr.registerMock('./run', {
   runOperation(settings: TransferSettings, host: Host): Promise<TransferReport> {
     const c = host.credential!;
     const cred = c.credential as unknown as { type: string; args: unknown[] };
@@ -89,8 +88,7 @@ tmr.registerMock('../core/run', {
         ...(c.armAudience ? { armAudience: c.armAudience } : {}),
         ...(c.authorityHost ? { authorityHost: c.authorityHost } : {}),
       },
-      tempDir: host.tempDir,
-      signal: host.signal instanceof AbortSignal,
+      signal: host.budget.signal instanceof AbortSignal,
     };
     process.stdout.write(`ADO_MOCK_CALL ${JSON.stringify(call)}\n`);
     host.logger.progress(50, 'half way');

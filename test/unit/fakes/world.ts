@@ -1,3 +1,4 @@
+import { runBudget } from '../../../core/budget';
 import type { Host } from '../../../core/host';
 import type { Logger, Services } from '../../../core/ports';
 import { parseSettings, type TransferSettings } from '../../../core/settings';
@@ -81,8 +82,32 @@ export function makeWorld() {
   };
   const controller = new AbortController();
   const logger = new RecordingLogger();
-  const host: Host = { logger, signal: controller.signal, mask: () => undefined, tempDir: '/tmp', clock };
-  return { clock, blobs, src, dst, arm, access, secrets, services, host, logger, controller, settings, source: s.source!, target: s.target! };
+  /** A host (one step) whose run budget starts now and lasts `timeoutMinutes` (the default of the input). */
+  const hostFor = (timeoutMinutes = 60): Host => ({
+    logger,
+    budget: runBudget({ signal: controller.signal, timeoutMinutes, clock }),
+    mask: () => undefined,
+  });
+  return {
+    clock,
+    blobs,
+    src,
+    dst,
+    arm,
+    access,
+    secrets,
+    services,
+    /** Each read is a new step: its budget starts at the clock's time then. */
+    get host(): Host {
+      return hostFor();
+    },
+    hostFor,
+    logger,
+    controller,
+    settings,
+    source: s.source!,
+    target: s.target!,
+  };
 }
 
 export type World = ReturnType<typeof makeWorld>;

@@ -1,0 +1,79 @@
+/**
+ * One step, the same on both hosts: watch for cancel → mask what the host knows is secret → parse the inputs →
+ * sign in (the host's own credential, or one built from the inputs) → run the operation → publish the report, once.
+ * action/main.ts and ado-task/main.ts only describe their host (a Frontend).
+ */
+import { runBudget, type RunBudget } from './budget';
+import { createServices } from './azure/services';
+import { type CancellationOptions, watchSignals } from './cancellation';
+import { ConfigError, errorMessage, redact } from './errors';
+import type { Host } from './host';
+import { cancelledMessage, stoppedReport } from './outcome';
+import type { Logger } from './ports';
+import { publishReport, type ReportSink } from './publish';
+import type { TransferReport } from './report';
+import { runOperation } from './run';
+import { type InputReader, parseSettings, secretValues, type TransferSettings } from './settings';
+
+/** What the host supplies before the inputs are parsed. */
+export interface Prepared {
+  readonly inputs: InputReader;
+  /** Masked before anything else is printed (e.g. the service connection's key). */
+  readonly secrets: readonly string[];
+  /** The Host of the run; may sign in with the host's own credential and throw ConfigError (e.g. a service connection that cannot work). */
+  host(budget: RunBudget, logger: Logger): Promise<Host>;
+}
+
+export interface Frontend {
+  readonly logger: Logger;
+  /** Registers a secret with the host's log masking before it can be printed. */
+  mask(secret: string): void;
+  /** Sends the Azure SDKs' own log to the host's debug log. */
+  routeSdkLogs(): void;
+  /** Reads what the host supplies (inputs, a service connection); a ConfigError fails the step in one line. */
+  prepare(): Prepared;
+  /** Fails the step with one line, before any report exists (a bad input). */
+  fail(message: string): void;
+  readonly sink: ReportSink;
+}
+
+export async function runStep(frontend: Frontend, opts: CancellationOptions = {}): Promise<void> {
+  const start = new Date();
+  const { logger } = frontend;
+  const cancel = watchSignals({ log: (m) => logger.info(m), ...opts });
+  let published: Promise<void> | undefined;
+  // The deadline path and the normal path may both publish: the first one wins.
+  const publish = (report: TransferReport): Promise<void> => (published ??= publishReport(report, frontend.sink));
+  try {
+    frontend.routeSdkLogs();
+    let settings: TransferSettings;
+    let host: Host;
+    try {
+      const prepared = frontend.prepare();
+      // Masks go out before any other line, so no later log line (ours or an SDK's) can show a secret.
+      [...prepared.secrets, ...secretValues(prepared.inputs)].forEach((s) => frontend.mask(s));
+      settings = parseSettings(prepared.inputs);
+      [settings.auth.clientSecret, settings.auth.clientCertificate].forEach((s) => s && !s.startsWith('@file:') && frontend.mask(s));
+      const budget = runBudget({ signal: cancel.signal, timeoutMinutes: settings.timeoutMinutes, start: start.getTime() });
+      host = await prepared.host(budget, logger);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      frontend.fail(redact(e.message)); // one line naming the input, the value and what is allowed; no stack
+      return;
+    }
+    cancel.onDeadline(() => publish(stoppedReport(settings, start, 'cancelled', cancelledMessage(cancel.received))));
+    try {
+      const { services } = await createServices(settings, host);
+      await publish(await runOperation(settings, host, services));
+    } catch (e) {
+      logger.debug(redact((e as Error).stack ?? String(e)));
+      const outcome = cancel.received ? 'cancelled' : 'failed';
+      await publish(stoppedReport(settings, start, outcome, cancel.received ? cancelledMessage(cancel.received) : errorMessage(e)));
+    }
+  } catch (e) {
+    logger.debug(redact((e as Error).stack ?? String(e)));
+    frontend.fail(redact(errorMessage(e)));
+  } finally {
+    cancel.dispose();
+  }
+}
