@@ -9,7 +9,8 @@ import { errorMessage } from '../../errors';
 import type { ManifestBlob } from '../../ports';
 import { PatternError, type ResolvedArtifact, resolveArtifacts } from '../../transfer/artifacts';
 import { continueOnErrors, mapLimit } from '../../operation';
-import { LAYER_WARN_BYTES, MAX_LAYER_BYTES } from '../../domain/limits';
+import { LAYER_WARN_BYTES, MAX_ARTIFACTS_PER_RUN, MAX_LAYER_BYTES } from '../../domain/limits';
+import { isDigest, splitRef } from '../../domain/reference';
 import { type CheckRun, item } from './shared';
 
 export async function artifactItems(run: CheckRun): Promise<void> {
@@ -44,7 +45,7 @@ export async function artifactItems(run: CheckRun): Promise<void> {
   items.push(
     item(
       'artifacts-per-run',
-      'At most 50 artifacts per run',
+      `At most ${MAX_ARTIFACTS_PER_RUN} artifacts per run`,
       'pass',
       `${plural(artifacts.length, 'artifact')} in ${plural(runs, 'run')} of at most ${settings.maxArtifactsPerRun}`,
     ),
@@ -98,9 +99,7 @@ export async function artifactItems(run: CheckRun): Promise<void> {
 
 /** Why a reference is missing: its repository does not exist, or which tags come closest. */
 async function hint(registry: { listTags(repository: string): Promise<string[]> }, ref: string): Promise<string> {
-  const at = ref.indexOf('@');
-  const colon = ref.lastIndexOf(':');
-  const repository = at >= 0 ? ref.slice(0, at) : ref.slice(0, colon);
+  const { repository, reference } = splitRef(ref);
   let tags: string[];
   try {
     tags = await registry.listTags(repository);
@@ -108,9 +107,8 @@ async function hint(registry: { listTags(repository: string): Promise<string[]> 
     return '';
   }
   if (tags.length === 0) return ` (repository '${repository}' does not exist or has no tags)`;
-  if (at >= 0) return ` (repository '${repository}' has no manifest with that digest)`;
-  const tag = ref.slice(colon + 1);
-  const near = [...tags].sort((a, b) => distance(a, tag) - distance(b, tag)).slice(0, 5);
+  if (isDigest(reference)) return ` (repository '${repository}' has no manifest with that digest)`;
+  const near = [...tags].sort((a, b) => distance(a, reference) - distance(b, reference)).slice(0, 5);
   return ` (repository '${repository}' has ${near.join(', ')}${tags.length > near.length ? ', …' : ''})`;
 }
 

@@ -3,6 +3,7 @@ import { errorMessage } from '../../errors';
 import type { PipelineKind } from '../../ports';
 import type { CheckItem } from '../../report';
 import type { OpContext } from '../../operation';
+import { withoutTrailingSlash } from '../../domain/urls';
 import { type CheckRun, containerOf, type Effective, item } from './shared';
 
 /** The container item of a pipeline; undefined when it has no container (neither in the inputs nor on the pipeline). */
@@ -23,7 +24,7 @@ async function containerItem(ctx: OpContext, kind: PipelineKind, container: stri
   const title = `The ${kind} blob container exists`;
   try {
     const ok = await ctx.services.blobs.containerExists(container);
-    const name = container.replace(/\/+$/, '').split('/').pop() ?? container;
+    const name = withoutTrailingSlash(container).split('/').pop() ?? container;
     return item(
       id,
       title,
