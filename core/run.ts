@@ -2,7 +2,7 @@ import { errorMessage } from './errors';
 import type { Host } from './host';
 import type { Operation } from './inputs';
 import type { Services } from './ports';
-import { runChecks } from './lifecycle/check';
+import { runChecks } from './lifecycle/checks';
 import { runCleanup } from './lifecycle/cleanup';
 import { runSetup } from './lifecycle/setup';
 import type { ChangeItem, CheckItem, TransferReport, UsageReport } from './report';

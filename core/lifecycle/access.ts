@@ -9,7 +9,7 @@ import type { PipelineKind, PipelineResource, StorageAccountInfo, VaultInfo } fr
 import type { ChangeItem } from '../report';
 import type { PipelineIdentity, RegistryRef } from '../settings';
 import { type OpContext, oneLine } from '../operation';
-import { sameUri } from '../domain/urls';
+import { sameUri, withoutTrailingSlash } from '../domain/urls';
 
 /** Built-in role ids (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles). */
 export const ROLES = {
@@ -99,14 +99,14 @@ export class AccessLookup {
 
   /** The storage account holding the container (matched on properties.primaryEndpoints.blob), or undefined. */
   async accountFor(need: AccessNeed): Promise<AccessResource | undefined> {
-    const container = need.target.replace(/\/+$/, '').toLowerCase();
+    const container = withoutTrailingSlash(need.target).toLowerCase();
     for (const sub of this.subscriptions(need.registry)) {
       let list = this.accounts.get(sub);
       if (!list) {
         list = this.ctx.services.access.listStorageAccounts(sub);
         this.accounts.set(sub, list);
       }
-      const account = (await list).find((a) => a.blobEndpoint !== '' && container.startsWith(a.blobEndpoint.replace(/\/*$/, '/').toLowerCase()));
+      const account = (await list).find((a) => a.blobEndpoint !== '' && container.startsWith(`${withoutTrailingSlash(a.blobEndpoint)}/`.toLowerCase()));
       if (account) return { type: 'storage', account, scope: account.id };
     }
     return undefined;
@@ -131,12 +131,12 @@ function usedScope(need: AccessNeed, resource: AccessResource): string {
     const name = new URL(need.target).pathname.split('/').filter(Boolean)[1] ?? '';
     return `${resource.vault.id}/secrets/${name}`;
   }
-  const container = need.target.replace(/\/+$/, '').split('/').pop() ?? '';
+  const container = withoutTrailingSlash(need.target).split('/').pop() ?? '';
   return `${resource.account.id}/blobServices/default/containers/${container}`;
 }
 
 const covers = (grantScope: string, used: string): boolean => {
-  const g = grantScope.replace(/\/+$/, '').toLowerCase();
+  const g = withoutTrailingSlash(grantScope).toLowerCase();
   const u = used.toLowerCase();
   return g === '' || g === '/' || u === g || u.startsWith(`${g}/`);
 };

@@ -17,7 +17,7 @@ import type { RegistryRef } from '../settings';
 import { oneLine, type OpContext, type OperationResult, warn } from '../operation';
 import { desiredSpec, pipelineMatches } from '../domain/pipeline-spec';
 import { type AccessNeed, AccessLookup, grant, principalOf } from './access';
-import { runChecks } from './check';
+import { runChecks } from './checks';
 import { probeAccess, type ProbeResult } from './probe';
 import { sasPermissions } from './sas';
 
