@@ -3,10 +3,7 @@
  * table of input names, defaults and descriptions. generate-action-yml.ts writes it (`npm run gen:action`);
  * test/unit/action-yml.test.ts fails when the committed action.yml differs from what this renders.
  */
-import { INPUTS, OUTPUTS } from '../core/inputs';
-
-/** Inputs without which no operation can start; the rest have defaults or depend on the operation (checked in code). */
-const REQUIRED = new Set(['operation']);
+import { INPUTS, OUTPUTS, requiredByAll } from '../core/inputs';
 
 /** A YAML scalar in the style Prettier keeps (singleQuote): single quotes, or double quotes when the text has a single quote. */
 export function yamlString(text: string): string {
@@ -28,7 +25,7 @@ export function renderActionYml(): string {
   ];
   for (const input of INPUTS) {
     lines.push(`  ${input.name}:`, `    description: ${yamlString(input.description)}`);
-    lines.push(`    required: ${REQUIRED.has(input.name)}`);
+    lines.push(`    required: ${requiredByAll(input)}`);
     if (input.default !== undefined) lines.push(`    default: ${yamlString(input.default)}`);
   }
   lines.push('outputs:');

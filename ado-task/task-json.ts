@@ -6,8 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { camelCase, type InputSpec, type Operation, OPERATIONS, OUTPUTS } from '../core/inputs';
-import { EXPORT_OPTIONS, IMPORT_OPTIONS, SAS_SIGNINGS } from '../core/settings';
+import { camelCase, type InputSpec, OPERATIONS, OUTPUTS, requiredByAll } from '../core/inputs';
 import { ADO_INPUTS, adoText, SERVICE_CONNECTION_INPUT } from './names';
 
 export const TASK_JSON_PATH = path.join(__dirname, 'task.json');
@@ -31,55 +30,6 @@ const GROUPS: ReadonlyArray<{ name: GroupName; displayName: string; isExpanded: 
   { name: 'advanced', displayName: 'Advanced', isExpanded: false },
 ];
 
-/** Tuning knobs with good defaults go to the collapsed Advanced group; the rest follow their table group. */
-const ADVANCED = new Set(['api-version', 'max-artifacts-per-run', 'max-parallel-runs', 'timeout-minutes', 'preflight', 'pipeline-identity']);
-
-/** Which operations use an input (docs/interface.md#operations); the task shows an input only for those. Absent: every operation. */
-const USED_BY: Readonly<Record<string, readonly Operation[]>> = {
-  'source-registry': ['export', 'transfer', 'setup', 'check', 'cleanup'],
-  'source-resource-group': ['export', 'transfer', 'setup', 'check', 'cleanup'],
-  'target-registry': ['import', 'transfer', 'setup', 'check', 'cleanup'],
-  'target-resource-group': ['import', 'transfer', 'setup', 'check', 'cleanup'],
-  'export-pipeline': ['export', 'transfer', 'setup', 'check', 'cleanup'],
-  'export-storage-uri': ['export', 'copy', 'transfer', 'setup', 'check', 'cleanup'],
-  'export-sas-secret-uri': ['export', 'copy', 'transfer', 'setup', 'check', 'cleanup'],
-  'export-options': ['export', 'transfer', 'setup', 'check'],
-  'import-pipeline': ['import', 'transfer', 'setup', 'check', 'cleanup'],
-  'import-storage-uri': ['import', 'copy', 'transfer', 'setup', 'check', 'cleanup'],
-  'import-sas-secret-uri': ['import', 'copy', 'transfer', 'setup', 'check', 'cleanup'],
-  'import-options': ['import', 'transfer', 'setup', 'check'],
-  'source-trigger': ['import', 'transfer', 'setup', 'check'],
-  'pipeline-identity': ['export', 'import', 'transfer', 'setup', 'check'],
-  'api-version': ['export', 'import', 'transfer', 'setup', 'check', 'cleanup'],
-  artifacts: ['export', 'transfer', 'check', 'cleanup'],
-  'blob-name': ['export', 'transfer'],
-  blobs: ['import', 'copy', 'check', 'cleanup'],
-  'max-artifacts-per-run': ['export', 'transfer'],
-  'max-parallel-runs': ['export', 'import', 'copy', 'transfer'],
-  'skip-existing': ['export', 'transfer'],
-  verify: ['import', 'copy', 'transfer'],
-  preflight: ['export', 'import', 'copy', 'transfer'],
-  'sas-expiry-days': ['setup'],
-  'sas-signing': ['setup'],
-  'grant-access': ['setup'],
-  'older-than-days': ['cleanup'],
-  'failed-only': ['cleanup'],
-  'delete-blobs': ['cleanup'],
-  'delete-pipelines': ['cleanup'],
-  'purge-untagged': ['cleanup'],
-};
-
-const PICK_LISTS: Readonly<Record<string, { options: readonly string[]; multi?: boolean }>> = {
-  operation: { options: OPERATIONS },
-  'export-options': { options: EXPORT_OPTIONS, multi: true },
-  'import-options': { options: IMPORT_OPTIONS, multi: true },
-  'source-trigger': { options: ['disabled', 'enabled'] },
-  'storage-access-mode': { options: ['sas-token', 'managed-identity'] },
-  'sas-signing': { options: SAS_SIGNINGS },
-};
-
-const MULTI_LINE = new Set(['artifacts', 'blobs']);
-
 /** What the task says beyond the shared description (the service connection supplies what GitHub asks for). */
 const ADO_HELP: Readonly<Record<string, string>> = {
   'subscription-id': " Default: the service connection's subscription.",
@@ -94,15 +44,16 @@ export function label(name: string): string {
   return [first.charAt(0).toUpperCase() + first.slice(1), ...words.slice(1)].join(' ');
 }
 
-function visibleRule(name: string): string | undefined {
-  const ops = USED_BY[name];
+/** The task shows an input only for the operations that use it (the table's usedBy). */
+function visibleRule(input: InputSpec): string | undefined {
+  const ops = input.usedBy;
   if (ops === undefined || ops.length === OPERATIONS.length) return undefined;
   return ops.map((o) => `operation = ${o}`).join(' || ');
 }
 
 function groupOf(input: InputSpec): GroupName | undefined {
   if (input.name === 'operation') return undefined;
-  if (ADVANCED.has(input.name)) return 'advanced';
+  if (input.advanced) return 'advanced';
   if (input.group === 'registries' || input.group === 'pipelines') return input.group;
   return 'run';
 }
@@ -112,21 +63,21 @@ type Json = string | number | boolean | null | readonly Json[] | { readonly [k: 
 function taskInput(input: InputSpec): Json {
   const name = camelCase(input.name);
   const isBool = input.default === 'true' || input.default === 'false';
-  const pick = PICK_LISTS[input.name];
-  const type = isBool ? 'boolean' : pick ? 'pickList' : MULTI_LINE.has(input.name) ? 'multiLine' : 'string';
+  const pick = input.choices;
+  const type = isBool ? 'boolean' : pick ? 'pickList' : input.multiline ? 'multiLine' : 'string';
   const group = groupOf(input);
-  const rule = visibleRule(input.name);
+  const rule = visibleRule(input);
   return {
     name,
     type,
     label: label(input.name),
     ...(input.default !== undefined ? { defaultValue: input.default } : {}),
-    required: input.name === 'operation',
+    required: requiredByAll(input),
     ...(group ? { groupName: group } : {}),
     ...(rule ? { visibleRule: rule } : {}),
     helpMarkDown: adoText(input.description) + (ADO_HELP[input.name] ?? ''),
-    ...(pick ? { options: Object.fromEntries(pick.options.map((o) => [o, o])) } : {}),
-    ...(pick?.multi ? { properties: { EditableOptions: 'True', MultiSelectFlatList: 'True' } } : {}),
+    ...(pick ? { options: Object.fromEntries(pick.map((o) => [o, o])) } : {}),
+    ...(input.multiChoice ? { properties: { EditableOptions: 'True', MultiSelectFlatList: 'True' } } : {}),
     ...(type === 'multiLine' ? { properties: { resizable: 'true', rows: '4' } } : {}),
   };
 }
@@ -204,7 +155,7 @@ const TABLE_END = '<!-- ado-inputs:end -->';
 export function inputsTableRows(): string[][] {
   const rows = [['`azureSubscription`', '', 'all', 'The Azure Resource Manager service connection (required).']];
   for (const i of ADO_INPUTS) {
-    const ops = USED_BY[i.name];
+    const ops = i.usedBy;
     const shown = ops === undefined || ops.length === OPERATIONS.length ? 'all' : ops.join(', ');
     rows.push([
       `\`${camelCase(i.name)}\``,

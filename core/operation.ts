@@ -5,8 +5,8 @@ import type { ArtifactReport, BlobReport, ChangeItem, CheckItem, RunReport } fro
 import type { TransferSettings } from './settings';
 
 /** What every stage of an operation shares: settings, ports, and the run's budget (signal, clock, deadline). */
-export interface OpContext extends RunBudget {
-  readonly settings: TransferSettings;
+export interface OpContext<S extends TransferSettings = TransferSettings> extends RunBudget {
+  readonly settings: S;
   readonly services: Services;
   readonly log: Logger;
   /** Collected for the report; also logged. */

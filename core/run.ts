@@ -1,17 +1,17 @@
 import { errorMessage } from './errors';
 import type { Host } from './host';
-import type { Operation } from './inputs';
+import { usesInput } from './inputs';
 import type { Services } from './ports';
 import { runChecks } from './lifecycle/checks';
 import { runCleanup } from './lifecycle/cleanup';
 import { runSetup } from './lifecycle/setup';
 import type { ChangeItem, CheckItem, TransferReport, UsageReport } from './report';
-import type { TransferSettings } from './settings';
+import { registriesOf, type TransferSettings } from './settings';
 import { interruption, oneLine, type OpContext, type OperationResult, warn } from './operation';
 import { runCopy } from './transfer/copy';
 import { runExport } from './transfer/export';
 import { runImport } from './transfer/import';
-import { defaultPreflight, type Preflight, registriesOf } from './lifecycle/preflight';
+import { defaultPreflight, type Preflight } from './lifecycle/preflight';
 import { runTransfer } from './transfer/transfer';
 
 export interface RunDeps {
@@ -19,18 +19,26 @@ export interface RunDeps {
   readonly preflight?: Preflight;
 }
 
-const OPERATIONS: Partial<Record<Operation, (ctx: OpContext) => Promise<OperationResult>>> = {
-  export: runExport,
-  import: runImport,
-  copy: (ctx) => runCopy(ctx, { blobs: ctx.settings.blobs }),
-  transfer: runTransfer,
-  setup: runSetup,
-  check: runCheck,
-  cleanup: runCleanup,
-};
-
-/** The operations that move images run the check items first; setup, check and cleanup do not. */
-const PREFLIGHTED: ReadonlySet<Operation> = new Set(['export', 'import', 'copy', 'transfer']);
+/** The operation the settings are for, with its own settings type. */
+function dispatch(ctx: OpContext): Promise<OperationResult> {
+  const { settings } = ctx;
+  switch (settings.operation) {
+    case 'export':
+      return runExport({ ...ctx, settings });
+    case 'import':
+      return runImport({ ...ctx, settings });
+    case 'copy':
+      return runCopy({ ...ctx, settings }, { blobs: settings.blobs });
+    case 'transfer':
+      return runTransfer({ ...ctx, settings });
+    case 'setup':
+      return runSetup({ ...ctx, settings });
+    case 'check':
+      return runCheck(ctx);
+    case 'cleanup':
+      return runCleanup({ ...ctx, settings });
+  }
+}
 
 /** One line naming every failed item with its fix. */
 function failedChecks(prefix: string, checks: readonly CheckItem[]): string | undefined {
@@ -112,9 +120,8 @@ export async function runOperation(settings: TransferSettings, host: Host, servi
   };
 
   try {
-    const operation = OPERATIONS[settings.operation];
-    if (!operation) return report('failed', `operation '${settings.operation}' is not implemented yet`);
-    if (settings.preflight && PREFLIGHTED.has(settings.operation)) {
+    // The operations that move images run the check items first (those that read the preflight input).
+    if (settings.preflight && usesInput(settings.operation, 'preflight')) {
       checks = await host.logger.group('Preflight', async () => {
         const items = await (deps.preflight ?? defaultPreflight)(settings, services, ctx);
         for (const c of items) host.logger.info(`${c.status}: ${c.title} (${c.detail})`);
@@ -125,7 +132,7 @@ export async function runOperation(settings: TransferSettings, host: Host, servi
       if (failed !== undefined) return report('failed', failed);
     }
     await readUsage(ctx, 'before', usage);
-    result = await operation(ctx);
+    result = await dispatch(ctx);
     if (result.checks) checks = result.checks;
     if (result.changes) changes = result.changes;
     if (!settings.dryRun && settings.operation !== 'check') await readUsage(ctx, 'after', usage);

@@ -10,7 +10,8 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, errorMessage } from '../errors';
 import type { Host } from '../host';
-import type { AuthSettings, AuthType } from '../settings';
+import type { AuthType } from '../inputs';
+import type { AuthSettings } from '../settings';
 import type { CloudEndpoints } from './cloud';
 
 export type CredentialKind = Exclude<AuthType, 'auto'> | 'host';

@@ -4,7 +4,8 @@
  * `metadata/endpoints` document (the way azure-pipelines-tasks-common-packages does it, api-version 2015-01-01).
  */
 import { createHttpHeaders, createPipelineRequest, type HttpClient } from '@azure/core-rest-pipeline';
-import type { AuthSettings, CloudName } from '../settings';
+import type { CloudName } from '../inputs';
+import type { AuthSettings } from '../settings';
 import { AzureRequestError, ConfigError, errorMessage } from '../errors';
 import { type Clock, realClock, retry } from '../retry';
 import { isRetryableError, retryAfterMs, TransientHttpError } from './http-retry';

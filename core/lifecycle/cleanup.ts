@@ -5,10 +5,10 @@
  * their blobs; the pipelines; untagged manifests in the target repositories of `artifacts`), logs it, and in a dry run
  * stops there. Otherwise it deletes exactly what it listed: nothing is listed again in between.
  */
-import { ConfigError, errorMessage } from '../errors';
-import type { ManifestInfo, PipelineKind, PipelineRunResource, RegistryDataPlane } from '../ports';
+import { errorMessage } from '../errors';
+import type { ManifestInfo, PipelineRunResource, RegistryDataPlane } from '../ports';
 import type { ChangeItem } from '../report';
-import type { RegistryRef } from '../settings';
+import type { CleanupSettings, RegistryRef, Side } from '../settings';
 import { repositoryGlob } from '../transfer/artifacts';
 import { mapLimit, oneLine, type OpContext, type OperationResult } from '../operation';
 import { sameUri } from '../domain/urls';
@@ -22,9 +22,7 @@ interface Planned {
   readonly run?: () => Promise<void>;
 }
 
-interface Side {
-  readonly kind: PipelineKind;
-  readonly reg: RegistryRef;
+interface CleanupSide extends Side {
   readonly pipeline: string;
   readonly pipelineId: string;
   readonly container?: string;
@@ -77,25 +75,13 @@ export async function untaggedManifests(registry: RegistryDataPlane, repository:
   return all.filter((m) => !keep.has(m.digest)).map((m) => ({ digest: m.digest, locked: m.deleteEnabled === false }));
 }
 
-export async function runCleanup(ctx: OpContext): Promise<OperationResult> {
+export async function runCleanup(ctx: OpContext<CleanupSettings>): Promise<OperationResult> {
   const { settings, services } = ctx;
-  if (!settings.source && !settings.target)
-    throw new ConfigError(
-      "Operation 'cleanup' needs 'source-registry' (the export pipeline and its runs) or 'target-registry' (the import pipeline and its runs)",
-    );
-  if (settings.purgeUntagged && !settings.target)
-    throw new ConfigError("Input 'target-registry' is required with 'purge-untagged': its repositories are purged");
-  if (settings.purgeUntagged && settings.artifacts.length === 0)
-    throw new ConfigError("Input 'artifacts' is required with 'purge-untagged': the repositories it names are the only ones purged");
   const now = ctx.clock.now();
 
   // ---- the list
-  const sides: Side[] = [];
-  for (const [kind, reg] of [
-    ['export', settings.source],
-    ['import', settings.target],
-  ] as const) {
-    if (!reg) continue;
+  const sides: CleanupSide[] = [];
+  for (const { kind, reg } of settings.sides) {
     const p = kind === 'export' ? settings.exportPipeline : settings.importPipeline;
     const pipelineId = `${reg.resourceId}/${kind}Pipelines/${p.name}`;
     const pipeline = await services.arm.getPipeline(reg, kind, p.name);
@@ -166,7 +152,7 @@ export async function runCleanup(ctx: OpContext): Promise<OperationResult> {
     }
   }
 
-  if (settings.purgeUntagged) plan.push(...(await purgePlan(ctx, settings.target!)));
+  if (settings.purgeUntaggedIn) plan.push(...(await purgePlan(ctx, settings.purgeUntaggedIn)));
 
   const todo = plan.filter((p) => p.run !== undefined);
   ctx.log.info(

@@ -8,8 +8,6 @@ import type { CheckItem } from '../report';
 import type { TransferSettings } from '../settings';
 import type { OpContext } from '../operation';
 
-export { registriesOf } from './checks/registry';
-
 export type Preflight = (settings: TransferSettings, services: Services, ctx: OpContext) => Promise<readonly CheckItem[]>;
 
 export const defaultPreflight: Preflight = async (_settings, _services, ctx) => (await runChecks(ctx, 'preflight')).items;

@@ -9,11 +9,11 @@
  *    until the grant works;
  * 4. the checks, on what it made.
  */
-import { ConfigError, errorMessage } from '../errors';
+import { errorMessage } from '../errors';
 import type { PipelineKind, PipelineResource } from '../ports';
 import type { ChangeItem, CheckItem } from '../report';
 import { USER_DELEGATION_MAX_DAYS } from '../domain/limits';
-import type { RegistryRef } from '../settings';
+import type { SetupSettings, SetupSide } from '../settings';
 import { oneLine, type OpContext, type OperationResult, warn } from '../operation';
 import { desiredSpec, pipelineMatches } from '../domain/pipeline-spec';
 import { type AccessNeed, AccessLookup, grant, principalOf } from './access';
@@ -25,36 +25,9 @@ const DAY_MS = 24 * 3600 * 1000;
 /** Storage refuses a SAS whose start lies ahead of its clock; start a little in the past. */
 const CLOCK_SKEW_MS = 5 * 60_000;
 
-interface SetupSide {
-  readonly kind: PipelineKind;
-  readonly reg: RegistryRef;
-}
-
-/** Which sides setup makes: a registry and a container for each. */
-function sidesOf(ctx: OpContext): SetupSide[] {
+export async function runSetup(ctx: OpContext<SetupSettings>): Promise<OperationResult> {
   const { settings } = ctx;
-  const sides: SetupSide[] = [];
-  if (settings.source && settings.exportPipeline.storageUri !== undefined) sides.push({ kind: 'export', reg: settings.source });
-  if (settings.target && settings.importPipeline.storageUri !== undefined) sides.push({ kind: 'import', reg: settings.target });
-  if (sides.length === 0) {
-    throw new ConfigError(
-      "Operation 'setup' needs 'source-registry' with 'export-storage-uri' (and 'export-sas-secret-uri'), or 'target-registry' with 'import-storage-uri' (and 'import-sas-secret-uri')",
-    );
-  }
-  for (const s of sides) {
-    const secret = (s.kind === 'export' ? settings.exportPipeline : settings.importPipeline).sasSecretUri;
-    if (settings.storageAccessMode === 'sas-token' && secret !== undefined && /\/secrets\/[^/]+\/[0-9a-f]{32}$/i.test(new URL(secret).pathname)) {
-      throw new ConfigError(
-        `Input '${s.kind}-sas-secret-uri' is '${secret}': setup stores a new version of the secret, which a pipeline pinned to one version never reads; give the URI without the version`,
-      );
-    }
-  }
-  return sides;
-}
-
-export async function runSetup(ctx: OpContext): Promise<OperationResult> {
-  const { settings } = ctx;
-  const sides = sidesOf(ctx);
+  const { sides } = settings;
   const dry = settings.dryRun;
   const lookup = new AccessLookup(ctx);
   const changes: ChangeItem[] = [];
@@ -76,7 +49,7 @@ export async function runSetup(ctx: OpContext): Promise<OperationResult> {
         kind: side.kind,
         registry: side.reg,
         mode: settings.storageAccessMode,
-        target: settings.storageAccessMode === 'sas-token' ? p.sasSecretUri! : p.storageUri!,
+        target: side.accessTarget,
         writes: side.kind === 'export' || (p.options as readonly string[]).includes('DeleteSourceBlobOnSuccess'),
       };
 
@@ -191,28 +164,29 @@ export async function runSetup(ctx: OpContext): Promise<OperationResult> {
 }
 
 /** A new SAS for the side's container, stored as a new version of its secret; never logged. */
-async function storeSas(ctx: OpContext, side: SetupSide, lookup: AccessLookup): Promise<ChangeItem> {
+async function storeSas(ctx: OpContext<SetupSettings>, side: SetupSide, lookup: AccessLookup): Promise<ChangeItem> {
   const { settings } = ctx;
   const p = side.kind === 'export' ? settings.exportPipeline : settings.importPipeline;
-  const secretUri = p.sasSecretUri!;
+  // storeSas runs in sas-token mode, where the side's access target is its secret.
+  const secretUri = side.accessTarget;
   const url = new URL(secretUri);
   const name = url.pathname.split('/').filter(Boolean)[1] ?? '';
   const permissions = sasPermissions(side.kind, p.options, side.kind === 'import' && settings.sourceTrigger);
   const now = ctx.clock.now();
   const expiresOn = new Date(now + settings.sasExpiryDays * DAY_MS);
   const signing = settings.sasSigning === 'account-key' ? "the storage account's key" : `a user-delegation key (at most ${USER_DELEGATION_MAX_DAYS} days)`;
-  const detail = `sp=${permissions}, spr=https, expires ${expiresOn.toISOString()}, signed with ${signing}, for ${p.storageUri}`;
+  const detail = `sp=${permissions}, spr=https, expires ${expiresOn.toISOString()}, signed with ${signing}, for ${side.container}`;
   const base = { kind: 'secret' as const, name, scope: `Key Vault ${url.origin}`, action: 'update' as const };
   if (settings.dryRun) return { ...base, status: 'planned', detail: `a new version: ${detail}` };
   try {
     let accountKey: string | undefined;
     if (settings.sasSigning === 'account-key') {
-      const account = await lookup.accountFor({ kind: side.kind, registry: side.reg, mode: 'managed-identity', target: p.storageUri!, writes: false });
-      if (!account || account.type !== 'storage') throw new Error(`no storage account for ${p.storageUri} in the subscription of registry '${side.reg.name}'`);
+      const account = await lookup.accountFor({ kind: side.kind, registry: side.reg, mode: 'managed-identity', target: side.container, writes: false });
+      if (!account || account.type !== 'storage') throw new Error(`no storage account for ${side.container} in the subscription of registry '${side.reg.name}'`);
       accountKey = await ctx.services.access.storageAccountKey(account.account.id);
     }
     // A user-delegation SAS lives at most as long as its key, which setup asks for with the same expiry.
-    const sas = await ctx.services.blobs.createSas(p.storageUri!, {
+    const sas = await ctx.services.blobs.createSas(side.container, {
       permissions,
       startsOn: new Date(now - CLOCK_SKEW_MS),
       expiresOn,

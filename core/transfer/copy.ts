@@ -3,11 +3,11 @@
  * import pipeline's source trigger needs: Content-MD5 and the metadata category=acr-transfer-blob
  * (copies that strip them leave the blob ignored, https://learn.microsoft.com/azure/container-registry/container-registry-transfer-troubleshooting).
  */
-import { ConfigError, errorMessage } from '../errors';
+import { errorMessage } from '../errors';
 import { BLOB_CATEGORY, category } from '../domain/blob-rules';
 import type { BlobInfo } from '../ports';
 import type { BlobReport } from '../report';
-import { type Interruption, interruption, mapLimit, oneLine, type OpContext, type OperationResult, stopped, warn } from '../operation';
+import { type Interruption, interruption, mapLimit, oneLine, type OpContext, type OperationResult, stopped, TransferError, warn } from '../operation';
 import { sameUri } from '../domain/urls';
 import { pipelineContainer } from './pipelines';
 
@@ -40,21 +40,18 @@ export interface CopyResult extends OperationResult {
   readonly ready: readonly string[];
 }
 
+function noContainer(ctx: OpContext, kind: 'export' | 'import'): string {
+  const p = kind === 'export' ? ctx.settings.exportPipeline : ctx.settings.importPipeline;
+  return `${kind} pipeline '${p.name}' has no container to copy ${kind === 'export' ? 'from' : 'to'}: it does not exist or names none; give '${kind}-storage-uri'`;
+}
+
 export async function runCopy(ctx: OpContext, o: { readonly blobs: readonly string[]; readonly from?: string; readonly to?: string }): Promise<CopyResult> {
   const from = o.from ?? (await pipelineContainer(ctx, 'export'));
   const to = o.to ?? (await pipelineContainer(ctx, 'import'));
-  if (from === undefined)
-    throw new ConfigError(
-      `Input 'export-storage-uri' is required for operation '${ctx.settings.operation}' (or 'source-registry' with an existing export pipeline)`,
-    );
-  if (to === undefined)
-    throw new ConfigError(
-      `Input 'import-storage-uri' is required for operation '${ctx.settings.operation}' (or 'target-registry' with an existing import pipeline)`,
-    );
-  if (o.blobs.length === 0) {
-    if (ctx.settings.operation === 'copy') throw new ConfigError("Input 'blobs' is required for operation 'copy': the blob names the export wrote");
-    return { artifacts: [], runs: [], blobs: [], failures: [], ready: [] };
-  }
+  // The settings hold a container URI or a registry for each side; without a URI, the pipeline there must name one.
+  if (from === undefined) throw new TransferError(noContainer(ctx, 'export'));
+  if (to === undefined) throw new TransferError(noContainer(ctx, 'import'));
+  if (o.blobs.length === 0) return { artifacts: [], runs: [], blobs: [], failures: [], ready: [] };
   if (sameUri(from, to)) {
     ctx.log.info(`The export and import pipelines share the container ${from}: nothing to copy`);
     return { artifacts: [], runs: [], blobs: o.blobs.map((name) => ({ name, copied: false })), failures: [], ready: o.blobs };

@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors';
+import type { ExportSettings, RegistryRef, TransferOpSettings } from '../settings';
 import type { ArtifactReport, BlobReport } from '../report';
 import { type ResolvedArtifact, resolveArtifacts } from './artifacts';
 import { continueOnErrors, failuresOf, mapLimit, type OpContext, type OperationResult, warn } from '../operation';
@@ -31,8 +31,12 @@ const inBatch = (a: ResolvedArtifact, b: Batch): Omit<ArtifactReport, 'result'> 
 });
 
 /** Leaves out artifacts whose digest the target registry already has under that tag (or, for a digest reference, at all). */
-async function splitExisting(ctx: OpContext, artifacts: readonly ResolvedArtifact[]): Promise<{ todo: ResolvedArtifact[]; skipped: ArtifactReport[] }> {
-  const info = await ctx.services.arm.getRegistry(ctx.settings.target!);
+async function splitExisting(
+  ctx: OpContext,
+  registry: RegistryRef,
+  artifacts: readonly ResolvedArtifact[],
+): Promise<{ todo: ResolvedArtifact[]; skipped: ArtifactReport[] }> {
+  const info = await ctx.services.arm.getRegistry(registry);
   const target = ctx.services.registries.forLoginServer(info.loginServer);
   const digests = await mapLimit(artifacts, 8, (a) => target.manifestDigest(a.repository, a.tag ?? a.digest!));
   const todo: ResolvedArtifact[] = [];
@@ -54,12 +58,9 @@ async function splitExisting(ctx: OpContext, artifacts: readonly ResolvedArtifac
 }
 
 /** Export: resolve, skip what the target has, plan batches, run the export runs, check the blobs. */
-export async function runExport(ctx: OpContext): Promise<ExportResult> {
+export async function runExport(ctx: OpContext<ExportSettings | TransferOpSettings>): Promise<ExportResult> {
   const { settings, services } = ctx;
-  const source = settings.source;
-  if (!source) throw new ConfigError(`Input 'source-registry' is required for operation '${settings.operation}'`);
-  if (settings.skipExisting && !settings.target)
-    throw new ConfigError("Input 'target-registry' is required with 'skip-existing': its digests decide what to leave out");
+  const { source } = settings;
   const info = await services.arm.getRegistry(source);
   const resolution = await ctx.log.group(`Resolve artifacts in ${info.loginServer}`, () =>
     resolveArtifacts(settings.artifacts, services.registries.forLoginServer(info.loginServer)),
@@ -72,7 +73,9 @@ export async function runExport(ctx: OpContext): Promise<ExportResult> {
     return { artifacts: [...missing, ...rest], runs: [], blobs: [], failures: failuresOf(missing), exported: [] };
   }
 
-  const { todo, skipped } = settings.skipExisting ? await splitExisting(ctx, resolution.artifacts) : { todo: [...resolution.artifacts], skipped: [] };
+  const { todo, skipped } = settings.skipExistingIn
+    ? await splitExisting(ctx, settings.skipExistingIn, resolution.artifacts)
+    : { todo: [...resolution.artifacts], skipped: [] };
   const plan = planBatches(todo, settings);
   ctx.log.info(
     `${todo.length} artifacts in ${plan.batches.length} batch${plan.batches.length === 1 ? '' : 'es'} of at most ${settings.maxArtifactsPerRun}: ${plan.batches.map((b) => `${b.blob} (run ${b.exportRun})`).join(', ')}`,

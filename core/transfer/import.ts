@@ -1,6 +1,6 @@
 import { triggerProblem } from '../domain/blob-rules';
 import { splitRef } from '../domain/reference';
-import { ConfigError } from '../errors';
+import type { ImportSettings, TransferOpSettings } from '../settings';
 import type { PipelineRunResource, RegistryDataPlane } from '../ports';
 import type { ArtifactReport, RunReport } from '../report';
 import { continueOnErrors, failuresOf, mapLimit, type OpContext, type OperationResult, warn } from '../operation';
@@ -29,10 +29,9 @@ async function verifyOne(target: RegistryDataPlane, a: ArtifactReport): Promise<
 }
 
 /** Import: ensure the pipeline, run (or wait for the source trigger's runs), then verify every artifact by digest. */
-export async function runImport(ctx: OpContext, given?: readonly ImportBlob[]): Promise<OperationResult> {
+export async function runImport(ctx: OpContext<ImportSettings | TransferOpSettings>, given?: readonly ImportBlob[]): Promise<OperationResult> {
   const { settings, services } = ctx;
-  const target = settings.target;
-  if (!target) throw new ConfigError(`Input 'target-registry' is required for operation '${settings.operation}'`);
+  const { target } = settings;
   const info = await services.arm.getRegistry(target);
   const registry = services.registries.forLoginServer(info.loginServer);
   const pipeline = await ensurePipeline(ctx, target, 'import', { write: !settings.dryRun });

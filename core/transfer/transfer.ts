@@ -1,4 +1,5 @@
 import type { ArtifactReport, BlobReport } from '../report';
+import type { TransferOpSettings } from '../settings';
 import { continueOnErrors, failuresOf, type OpContext, type OperationResult } from '../operation';
 import { runCopy } from './copy';
 import { runExport } from './export';
@@ -18,7 +19,7 @@ const byName = (b: BlobReport): string => b.name;
  * Transfer: export, copy the blobs the export wrote, import them, verify; one report. Without
  * ContinueOnErrors a failure stops it after the stage where it happened.
  */
-export async function runTransfer(ctx: OpContext): Promise<OperationResult> {
+export async function runTransfer(ctx: OpContext<TransferOpSettings>): Promise<OperationResult> {
   const ex = await runExport(ctx);
   if (ex.interrupted || ex.failures.length > 0 || ex.exported.length === 0) return ex;
 

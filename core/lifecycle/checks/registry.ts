@@ -1,18 +1,8 @@
 /** The registries: each one the operation names can be read, is Premium, and (the source) allows exports. */
 import { errorMessage } from '../../errors';
 import type { RegistryInfo } from '../../ports';
-import type { RegistryRef, TransferSettings } from '../../settings';
+import { type RegistryRef, registriesOf } from '../../settings';
 import { type CheckRun, item } from './shared';
-
-/** Which registries an operation touches (setup, check and cleanup: every one given). */
-export function registriesOf(settings: TransferSettings): { side: 'source' | 'target'; reg: RegistryRef }[] {
-  const op = settings.operation;
-  const every = op === 'setup' || op === 'check' || op === 'cleanup' || op === 'transfer';
-  const out: { side: 'source' | 'target'; reg: RegistryRef }[] = [];
-  if ((every || op === 'export') && settings.source) out.push({ side: 'source', reg: settings.source });
-  if ((every || op === 'import') && settings.target) out.push({ side: 'target', reg: settings.target });
-  return out;
-}
 
 /** The registry items, source first; the registries that could be read go into `run.registries` for the later checks. */
 export async function registryItems(run: CheckRun): Promise<void> {
