@@ -21,9 +21,8 @@ export class ArmAccessClient implements AccessApi {
   ) {}
 
   async listVaults(subscriptionId: string): Promise<VaultInfo[]> {
-    const t: AccessTarget = { method: 'GET', resource: `Key Vaults of subscription '${subscriptionId}'`, area: 'access' };
-    const url = this.http.url(`/subscriptions/${subscriptionId}/providers/Microsoft.KeyVault/vaults`, ACCESS_API_VERSIONS.keyVault);
-    return (await this.http.listAll<VaultResource>(url, t)).map((v) => ({
+    const vaults = await this.listOfSubscription<VaultResource>(subscriptionId, 'Key Vaults', 'Microsoft.KeyVault/vaults', ACCESS_API_VERSIONS.keyVault);
+    return vaults.map((v) => ({
       id: v.id ?? '',
       name: v.name ?? '',
       vaultUri: v.properties?.vaultUri ?? '',
@@ -45,13 +44,13 @@ export class ArmAccessClient implements AccessApi {
   }
 
   async listStorageAccounts(subscriptionId: string): Promise<StorageAccountInfo[]> {
-    const t: AccessTarget = { method: 'GET', resource: `storage accounts of subscription '${subscriptionId}'`, area: 'access' };
-    const url = this.http.url(`/subscriptions/${subscriptionId}/providers/Microsoft.Storage/storageAccounts`, ACCESS_API_VERSIONS.storage);
-    return (await this.http.listAll<StorageAccountResource>(url, t)).map((a) => ({
-      id: a.id ?? '',
-      name: a.name ?? '',
-      blobEndpoint: a.properties?.primaryEndpoints?.blob ?? '',
-    }));
+    const accounts = await this.listOfSubscription<StorageAccountResource>(
+      subscriptionId,
+      'storage accounts',
+      'Microsoft.Storage/storageAccounts',
+      ACCESS_API_VERSIONS.storage,
+    );
+    return accounts.map((a) => ({ id: a.id ?? '', name: a.name ?? '', blobEndpoint: a.properties?.primaryEndpoints?.blob ?? '' }));
   }
 
   async storageAccountKey(accountId: string): Promise<string> {
@@ -90,6 +89,12 @@ export class ArmAccessClient implements AccessApi {
     if (res.status === 409 && errorOf(res.body, res.text).code.toLowerCase() === 'roleassignmentexists') return 'exists';
     if (res.status !== 200 && res.status !== 201) throw responseError(res, t);
     return 'created';
+  }
+
+  /** Every resource of a type in a subscription, e.g. `Key Vaults` at `Microsoft.KeyVault/vaults`. */
+  private async listOfSubscription<T>(subscriptionId: string, what: string, type: string, apiVersion: string): Promise<T[]> {
+    const t: AccessTarget = { method: 'GET', resource: `${what} of subscription '${subscriptionId}'`, area: 'access' };
+    return this.http.listAll<T>(this.http.url(`/subscriptions/${subscriptionId}/providers/${type}`, apiVersion), t);
   }
 }
 
