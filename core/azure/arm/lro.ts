@@ -35,7 +35,7 @@ export type LroMode =
 
 const TERMINAL_STATES: readonly string[] = ['succeeded', 'failed', 'canceled', 'cancelled'];
 
-export function isTerminalState(state: string | undefined): boolean {
+function isTerminalState(state: string | undefined): boolean {
   return state !== undefined && TERMINAL_STATES.includes(state.toLowerCase());
 }
 
