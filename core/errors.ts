@@ -20,17 +20,6 @@ export class AzureRequestError extends Error {
   }
 }
 
-/** A pipeline run ended Failed; `serviceMessage` is pipelineRunErrorMessage word for word. */
-export class PipelineRunFailedError extends Error {
-  override readonly name = 'PipelineRunFailedError';
-  constructor(
-    readonly runName: string,
-    readonly serviceMessage: string,
-  ) {
-    super(`pipeline run '${runName}' failed: ${serviceMessage}`);
-  }
-}
-
 /** The operation was cancelled (SIGINT/SIGTERM, ADO cancel) or ran out of time. */
 export class CancelledError extends Error {
   override readonly name = 'CancelledError';

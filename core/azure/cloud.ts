@@ -4,10 +4,11 @@
  * `metadata/endpoints` document (the way azure-pipelines-tasks-common-packages does it, api-version 2015-01-01).
  */
 import { createHttpHeaders, createPipelineRequest, type HttpClient } from '@azure/core-rest-pipeline';
+import { withoutTrailingSlash } from '../domain/urls';
 import type { CloudName } from '../inputs';
-import type { AuthSettings } from '../settings';
 import { AzureRequestError, ConfigError, errorMessage } from '../errors';
 import { type Clock, realClock, retry } from '../retry';
+import type { AuthSettings } from '../settings';
 import { isRetryableError, retryAfterMs, TransientHttpError } from './http-retry';
 
 export interface CloudEndpoints {
@@ -80,10 +81,8 @@ export const KNOWN_CLOUDS: Readonly<Record<Exclude<CloudName, 'AzureStack'>, Clo
 
 /** `https://x/` or `https://x` → `https://x/.default`. */
 export function scopeOf(audience: string): string {
-  return `${audience.replace(/\/+$/, '')}/.default`;
+  return `${withoutTrailingSlash(audience)}/.default`;
 }
-
-const noSlash = (s: string): string => s.replace(/\/+$/, '');
 
 /** The ARM metadata document: the pre-2019 object form, or the array-of-clouds form. */
 interface MetadataEndpoints {
@@ -118,14 +117,14 @@ export async function resolveCloud(auth: AuthSettings, o: ResolveCloudOptions): 
     throw new ConfigError("Input 'resource-manager-endpoint' is required when 'environment' is AzureStack");
   }
   if (auth.authorityHost !== undefined) {
-    cloud = { ...cloud, authorityHost: noSlash(auth.authorityHost), disableInstanceDiscovery: true };
+    cloud = { ...cloud, authorityHost: withoutTrailingSlash(auth.authorityHost), disableInstanceDiscovery: true };
   }
   return cloud;
 }
 
 /** Builds the endpoints of a cloud from an ARM endpoint that is not in the table. */
 export async function discoverCloud(armEndpoint: string, o: ResolveCloudOptions): Promise<CloudEndpoints> {
-  const arm = noSlash(armEndpoint);
+  const arm = withoutTrailingSlash(armEndpoint);
   const url = `${arm}/metadata/endpoints?api-version=2015-01-01`;
   const what = `GET metadata/endpoints of ${arm}`;
   const doc = await retry(
@@ -182,7 +181,7 @@ export async function discoverCloud(armEndpoint: string, o: ResolveCloudOptions)
   if (!login || !audience) throw new AzureRequestError(what, 200, 'InvalidMetadata', 'the document has no authentication.loginEndpoint or audiences');
   // ADFS (disconnected Azure Stack Hub): the login endpoint ends in /adfs/ and the tenant is literally 'adfs'.
   const adfs = /\/adfs\/?$/i.test(login);
-  const authorityHost = noSlash(adfs ? login.replace(/\/adfs\/?$/i, '') : login);
+  const authorityHost = withoutTrailingSlash(adfs ? login.replace(/\/adfs\/?$/i, '') : login);
   const armScope = scopeOf(audience);
   const keyVaultDnsSuffix = entry?.suffixes?.keyVaultDns;
   return {
@@ -213,9 +212,9 @@ export async function cloudForArmEndpoint(
       const armScope = scopeOf(extra.armAudience);
       cloud = {
         name: 'custom',
-        armEndpoint: noSlash(armEndpoint),
+        armEndpoint: withoutTrailingSlash(armEndpoint),
         armScope,
-        authorityHost: noSlash(extra.authorityHost ?? KNOWN_CLOUDS.AzureCloud.authorityHost),
+        authorityHost: withoutTrailingSlash(extra.authorityHost ?? KNOWN_CLOUDS.AzureCloud.authorityHost),
         disableInstanceDiscovery: true,
         storageScope: 'https://storage.azure.com/.default',
         keyVaultScope: 'https://vault.azure.net/.default',
@@ -224,7 +223,7 @@ export async function cloudForArmEndpoint(
       };
     } else cloud = await discoverCloud(armEndpoint, o);
   } else if (extra.armAudience !== undefined) cloud = { ...cloud, armScope: scopeOf(extra.armAudience) };
-  if (extra.authorityHost !== undefined) cloud = { ...cloud, authorityHost: noSlash(extra.authorityHost) };
+  if (extra.authorityHost !== undefined) cloud = { ...cloud, authorityHost: withoutTrailingSlash(extra.authorityHost) };
   return cloud;
 }
 

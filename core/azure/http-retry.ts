@@ -4,7 +4,7 @@
  * that there is exactly one retry layer.
  */
 import type { HttpHeaders } from '@azure/core-rest-pipeline';
-import { errorMessage, redact } from '../errors';
+import { CancelledError, errorMessage, redact } from '../errors';
 import type { Logger } from '../ports';
 import { type Clock, retry } from '../retry';
 
@@ -58,8 +58,9 @@ export function isRetryableError(e: unknown): { retry: boolean; afterMs?: number
   return { retry: isConnectionError(e) };
 }
 
+/** Ours (CancelledError), or an abort of an Azure SDK or fetch call (AbortError, a class this module does not import). */
 export function isAbort(e: unknown): boolean {
-  return !!e && typeof e === 'object' && ((e as { name?: unknown }).name === 'AbortError' || (e as { name?: unknown }).name === 'CancelledError');
+  return e instanceof CancelledError || (!!e && typeof e === 'object' && (e as { name?: unknown }).name === 'AbortError');
 }
 
 /**

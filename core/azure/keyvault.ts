@@ -4,7 +4,7 @@
  */
 import type { TokenCredential } from '@azure/core-auth';
 import { SecretClient } from '@azure/keyvault-secrets';
-import { AzureRequestError, redact } from '../errors';
+import { AzureRequestError, CancelledError, redact } from '../errors';
 import type { Logger, SecretStore } from '../ports';
 import { abortError, type Clock, realClock } from '../retry';
 import { type HttpRetryPolicy, retrySdkCall } from './http-retry';
@@ -106,7 +106,7 @@ export class KeyVaultSecretStore implements SecretStore {
     try {
       return await retrySdkCall(what, fn, { ...this.o, clock: this.clock });
     } catch (e) {
-      if (e instanceof AzureRequestError || (e instanceof Error && e.name === 'CancelledError')) throw e;
+      if (e instanceof AzureRequestError || e instanceof CancelledError) throw e;
       if (this.o.signal?.aborted) throw abortError(this.o.signal);
       const err = e as { statusCode?: unknown; code?: unknown; message?: unknown; response?: { headers?: { get(n: string): string | undefined } } };
       const status = typeof err.statusCode === 'number' ? err.statusCode : 0;

@@ -3,11 +3,14 @@
  * credential, and gives every client the host's abort signal, clock and the run's deadline.
  */
 import { createDefaultHttpClient, type HttpClient } from '@azure/core-rest-pipeline';
+import { sameUri } from '../domain/urls';
 import type { Host } from '../host';
 import type { Services } from '../ports';
 import type { TransferSettings } from '../settings';
 import { AcrDataPlaneFactory } from './acr';
-import { ArmClient } from './arm';
+import { ArmAccessClient } from './arm/access';
+import { ArmPipelinesClient } from './arm/pipelines';
+import { ArmTransport } from './arm/transport';
 import { type AuthEnvironment, type CredentialKind, createCredential, processAuthEnvironment } from './auth';
 import { AzureBlobStore } from './blobs';
 import { cloudForArmEndpoint, type CloudEndpoints, resolveCloud } from './cloud';
@@ -31,8 +34,6 @@ export interface CreatedServices {
   /** Which credential signs in, and why (also logged). */
   readonly auth: { readonly kind: CredentialKind; readonly reason: string };
 }
-
-const sameContainer = (a: string, b: string): boolean => a.replace(/\/+$/, '').toLowerCase() === b.replace(/\/+$/, '').toLowerCase();
 
 export async function createServices(settings: TransferSettings, host: Host, o: CreateServicesOptions = {}): Promise<CreatedServices> {
   const { clock, signal, deadline } = host.budget;
@@ -61,24 +62,16 @@ export async function createServices(settings: TransferSettings, host: Host, o: 
   const sourceSas =
     o.sourceSas ??
     (async (containerUri: string): Promise<string | undefined> => {
-      if (exportPipeline.storageUri === undefined || exportPipeline.sasSecretUri === undefined || !sameContainer(exportPipeline.storageUri, containerUri))
+      if (exportPipeline.storageUri === undefined || exportPipeline.sasSecretUri === undefined || !sameUri(exportPipeline.storageUri, containerUri))
         return undefined;
       return (await secrets.getSecret(exportPipeline.sasSecretUri)).value || undefined;
     });
 
-  const arm = new ArmClient({
-    endpoint: cloud.armEndpoint,
-    credential,
-    scope: cloud.armScope,
-    apiVersion: settings.apiVersion,
-    httpClient,
-    deadline,
-    mask,
-    ...common,
-  });
+  // One ARM transport for both clients: the same retries, deadline and signal.
+  const armTransport = new ArmTransport({ endpoint: cloud.armEndpoint, credential, scope: cloud.armScope, httpClient, deadline, ...common });
   const services: Services = {
-    arm,
-    access: arm,
+    arm: new ArmPipelinesClient(armTransport, { apiVersion: settings.apiVersion }),
+    access: new ArmAccessClient(armTransport, { mask }),
     registries: new AcrDataPlaneFactory({
       credential,
       scopes: cloud.acrScopes,

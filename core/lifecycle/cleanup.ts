@@ -9,7 +9,7 @@ import { errorMessage } from '../errors';
 import type { ManifestInfo, PipelineRunResource, RegistryDataPlane } from '../ports';
 import type { ChangeItem } from '../report';
 import type { CleanupSettings, RegistryRef, Side } from '../settings';
-import { repositoryGlob } from '../transfer/artifacts';
+import { repositoryGlob } from '../domain/artifacts';
 import { mapLimit, oneLine, type OpContext, type OperationResult } from '../operation';
 import { sameUri } from '../domain/urls';
 

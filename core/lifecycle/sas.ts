@@ -4,6 +4,7 @@
  * Permissions per the transfer docs (https://learn.microsoft.com/azure/container-registry/container-registry-transfer-prerequisites):
  * export reads, writes, lists and adds (alrw); import reads and lists, and deletes only for DeleteSourceBlobOnSuccess.
  */
+import { definedOnly } from '../domain/objects';
 import type { PipelineKind } from '../ports';
 
 /** One permission letter a pipeline needs, and why (for the check's message). */
@@ -88,18 +89,16 @@ export function parseSas(text: string): SasFacts | undefined {
     const t = v ? Date.parse(v) : NaN;
     return Number.isFinite(t) ? new Date(t) : undefined;
   };
-  const optional = <K extends string>(key: K, v: string | null | undefined): { [P in K]?: string } => (v ? { [key]: v } : {}) as { [P in K]?: string };
-  const expiresOn = date('se');
-  const startsOn = date('st');
-  return {
+  const param = (k: string): string | undefined => params.get(k) || undefined;
+  return definedOnly<SasFacts>({
     permissions: params.get('sp') ?? '',
-    ...(expiresOn ? { expiresOn } : {}),
-    ...(startsOn ? { startsOn } : {}),
-    ...optional('protocol', params.get('spr')),
-    ...optional('resource', params.get('sr')),
-    ...optional('resourceTypes', params.get('srt')),
-    ...optional('policy', params.get('si')),
-  };
+    expiresOn: date('se'),
+    startsOn: date('st'),
+    protocol: param('spr'),
+    resource: param('sr'),
+    resourceTypes: param('srt'),
+    policy: param('si'),
+  });
 }
 
 /** Judges a stored SAS against what the pipeline needs at `now`. */

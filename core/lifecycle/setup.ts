@@ -182,7 +182,8 @@ async function storeSas(ctx: OpContext<SetupSettings>, side: SetupSide, lookup: 
     let accountKey: string | undefined;
     if (settings.sasSigning === 'account-key') {
       const account = await lookup.accountFor({ kind: side.kind, registry: side.reg, mode: 'managed-identity', target: side.container, writes: false });
-      if (!account || account.type !== 'storage') throw new Error(`no storage account for ${side.container} in the subscription of registry '${side.reg.name}'`);
+      if (!account || account.type !== 'storage')
+        throw new Error(`no storage account for ${side.container} in the subscription of registry '${side.reg.name}'`);
       accountKey = await ctx.services.access.storageAccountKey(account.account.id);
     }
     // A user-delegation SAS lives at most as long as its key, which setup asks for with the same expiry.

@@ -1,4 +1,5 @@
 /** Sign-in inputs (GitHub; on ADO the service connection supplies them), merged with an azure/login-style `creds` JSON. */
+import { definedOnly } from '../domain/objects';
 import { withoutTrailingSlash } from '../domain/urls';
 import { ConfigError } from '../errors';
 import type { AuthType, CloudName } from '../inputs';
@@ -52,16 +53,15 @@ export function authSettings(inp: Inputs): AuthSettings {
     throw new ConfigError("Input 'client-secret' (or 'client-certificate', or 'creds') is required when 'auth-type' is service-principal");
   }
   const authorityHost = httpsUrl(inp, 'authority-host', 'an Entra authority host');
-  return {
+  return definedOnly<AuthSettings>({
     type,
     audience: inp.opt('audience')!,
     environment,
-    ...(clientId !== undefined ? { clientId } : {}),
-    ...(tenantId !== undefined ? { tenantId } : {}),
-    ...(clientSecret !== undefined ? { clientSecret } : {}),
-    ...(clientCertificate !== undefined ? { clientCertificate } : {}),
-    ...(resourceManagerEndpoint !== undefined ? { resourceManagerEndpoint } : {}),
-    ...(authorityHost !== undefined ? { authorityHost } : {}),
-  };
+    clientId,
+    tenantId,
+    clientSecret,
+    clientCertificate,
+    resourceManagerEndpoint,
+    authorityHost,
+  });
 }
-

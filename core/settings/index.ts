@@ -4,6 +4,7 @@
  * input, the value and what is allowed. Nothing else in the product reads inputs.
  */
 import { MAX_ARTIFACTS_PER_RUN, USER_DELEGATION_MAX_DAYS } from '../domain/limits';
+import { definedOnly } from '../domain/objects';
 import { ARTIFACT_GRAMMAR, type ArtifactSpec, parseArtifact, printArtifact } from '../domain/reference';
 import { ConfigError } from '../errors';
 import {
@@ -27,7 +28,8 @@ export type { InputReader } from './reader';
 
 /** Throws when `operation` needs the input (the table's requiredFor) and it is missing. */
 function required<T>(operation: Operation, name: string, value: T | undefined, why = ''): void {
-  if (value === undefined && inputSpec(name).requiredFor?.includes(operation)) throw new ConfigError(`Input '${name}' is required for operation '${operation}'${why}`);
+  if (value === undefined && inputSpec(name).requiredFor?.includes(operation))
+    throw new ConfigError(`Input '${name}' is required for operation '${operation}'${why}`);
 }
 
 function nonEmpty<T>(list: readonly T[]): NonEmpty<T> | undefined {
@@ -36,12 +38,12 @@ function nonEmpty<T>(list: readonly T[]): NonEmpty<T> | undefined {
 
 function pipelines(inp: Inputs, storageAccessMode: StorageAccessMode): Pick<CommonSettings, 'exportPipeline' | 'importPipeline'> {
   const side = <O extends string>(kind: 'export' | 'import'): PipelineSettings<O> => {
-    const p: PipelineSettings<O> = {
+    const p = definedOnly<PipelineSettings<O>>({
       name: pipelineName(inp, `${kind}-pipeline`),
       options: inp.choices<O>(`${kind}-options`),
-      ...optional('storageUri', storageUri(inp, `${kind}-storage-uri`)),
-      ...optional('sasSecretUri', secretUri(inp, `${kind}-sas-secret-uri`)),
-    };
+      storageUri: storageUri(inp, `${kind}-storage-uri`),
+      sasSecretUri: secretUri(inp, `${kind}-sas-secret-uri`),
+    });
     if (storageAccessMode === 'sas-token' && p.storageUri !== undefined && p.sasSecretUri === undefined) {
       throw new ConfigError(`Input '${kind}-sas-secret-uri' is required with '${kind}-storage-uri' when 'storage-access-mode' is sas-token`);
     }
@@ -81,7 +83,7 @@ function artifactList(inp: Inputs): ArtifactSpec[] {
   return artifacts;
 }
 
-function blobNames(inp: Inputs): { blobName?: string; blobs: string[] } {
+function blobNames(inp: Inputs): { blobName: string | undefined; blobs: string[] } {
   const blobName = inp.opt('blob-name');
   if (blobName !== undefined && !BLOB_NAME.test(blobName))
     throw bad('blob-name', blobName, 'it must be 1 to 200 letters, digits, dots, hyphens or underscores, starting with a letter or digit');
@@ -89,7 +91,7 @@ function blobNames(inp: Inputs): { blobName?: string; blobs: string[] } {
   for (const b of blobs)
     if (!BLOB_NAME.test(b) && !/^[A-Za-z0-9][A-Za-z0-9._/-]{0,1023}$/.test(b))
       throw bad('blobs', b, 'each blob name must be letters, digits, dots, hyphens, underscores or slashes');
-  return { ...optional('blobName', blobName), blobs };
+  return { blobName, blobs };
 }
 
 /** The inputs every operation reads. */
@@ -108,12 +110,12 @@ function common(inp: Inputs, operation: Operation): CommonSettings {
   if (!/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(apiVersion)) throw bad('api-version', apiVersion, 'it must look like 2025-06-01-preview');
   const artifacts = artifactList(inp);
   required(operation, 'artifacts', nonEmpty(artifacts), ': at least one repo, repo:tag or repo@sha256:<digest>');
-  const blobs = blobNames(inp);
-  required(operation, 'blobs', nonEmpty(blobs.blobs), ': the blob names the export wrote');
-  return {
+  const { blobName, blobs } = blobNames(inp);
+  required(operation, 'blobs', nonEmpty(blobs), ': the blob names the export wrote');
+  return definedOnly<CommonSettings>({
     auth,
-    ...optional('source', source),
-    ...optional('target', target),
+    source,
+    target,
     exportPipeline,
     importPipeline,
     sourceTrigger: inp.choice('source-trigger') === 'enabled',
@@ -121,14 +123,15 @@ function common(inp: Inputs, operation: Operation): CommonSettings {
     pipelineIdentity: identity,
     apiVersion,
     artifacts,
-    ...blobs,
+    blobName,
+    blobs,
     maxArtifactsPerRun: inp.int('max-artifacts-per-run', 1, MAX_ARTIFACTS_PER_RUN, ' (the service allows at most 50 artifacts per pipeline run)'),
     maxParallelRuns: inp.int('max-parallel-runs', 1, 50),
     verify: inp.bool('verify'),
     timeoutMinutes: inp.number('timeout-minutes', 0, 10080),
     dryRun: inp.bool('dry-run'),
     preflight: inp.bool('preflight'),
-  };
+  });
 }
 
 /** The sides given with a registry (and, where `withContainer`, a container). */
@@ -190,7 +193,8 @@ function cleanup(inp: Inputs, c: CommonSettings): TransferSettings {
   let purgeUntaggedIn: RegistryRef | undefined;
   if (inp.bool('purge-untagged')) {
     if (!c.target) throw new ConfigError("Input 'target-registry' is required with 'purge-untagged': its repositories are purged");
-    if (c.artifacts.length === 0) throw new ConfigError("Input 'artifacts' is required with 'purge-untagged': the repositories it names are the only ones purged");
+    if (c.artifacts.length === 0)
+      throw new ConfigError("Input 'artifacts' is required with 'purge-untagged': the repositories it names are the only ones purged");
     purgeUntaggedIn = c.target;
   }
   return {
@@ -201,7 +205,7 @@ function cleanup(inp: Inputs, c: CommonSettings): TransferSettings {
     failedOnly: inp.bool('failed-only'),
     deleteBlobs: inp.bool('delete-blobs'),
     deletePipelines: inp.bool('delete-pipelines'),
-    ...optional('purgeUntaggedIn', purgeUntaggedIn),
+    ...definedOnly<{ purgeUntaggedIn?: RegistryRef }>({ purgeUntaggedIn }),
   };
 }
 
@@ -236,10 +240,6 @@ export function parseSettings(reader: InputReader): TransferSettings {
     case 'cleanup':
       return cleanup(inp, c);
   }
-}
-
-function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 /** The registries an operation touches, source first: those given whose input the operation reads (the table's usedBy). */

@@ -86,4 +86,3 @@ export function registry(inp: Inputs, which: 'source' | 'target', subscriptionId
     resourceId: `/subscriptions/${subscriptionId}/resourceGroups/${rg}/providers/Microsoft.ContainerRegistry/registries/${v}`,
   };
 }
-

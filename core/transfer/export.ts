@@ -1,6 +1,6 @@
 import type { ExportSettings, RegistryRef, TransferOpSettings } from '../settings';
 import type { ArtifactReport, BlobReport } from '../report';
-import { type ResolvedArtifact, resolveArtifacts } from './artifacts';
+import { type ResolvedArtifact, resolveArtifacts } from '../domain/artifacts';
 import { continueOnErrors, failuresOf, mapLimit, type OpContext, type OperationResult, warn } from '../operation';
 import { ensurePipeline } from './pipelines';
 import { type Batch, planBatches } from './plan';

@@ -3,7 +3,7 @@
  * blobs and runs of the last attempt and resumes instead of duplicating them.
  */
 import { createHash } from 'node:crypto';
-import type { ResolvedArtifact } from './artifacts';
+import type { ResolvedArtifact } from '../domain/artifacts';
 
 export interface Batch {
   /** 1-based. */

@@ -1,7 +1,8 @@
 /**
- * A bad input fails the step with one line naming the input, the value and what is allowed, before anything
- * talks to Azure: the local Azure's request log must show no request at all (no token, no ARM read, no PUT) from
- * the step. Test files run one at a time (jest maxWorkers 1), so any request in the window would be the step's.
+ * A bad input fails the step with one line naming the input, the value and what is allowed, before anything talks to
+ * Azure. Every rule has its row in test/unit/settings.test.ts; these few prove the path through the bundle: the local
+ * Azure's request log must show no request at all (no token, no ARM read, no PUT) from the step. Test files run one at
+ * a time (jest maxWorkers 1), so any request in the window would be the step's.
  */
 import { type ActionFixture, createActionFixture, expectNoSecrets, requestLog, stepInputs } from './support/action-fixture';
 import { runAction } from './support/action-runner';
@@ -21,29 +22,9 @@ const cases: readonly { name: string; inputs: () => Record<string, string>; erro
     error: /^Input 'export-pipeline' is 'bad-pipeline': it must be 5 to 50 letters or digits/,
   },
   {
-    name: '51 artifacts per run',
-    inputs: () => ({ 'max-artifacts-per-run': '51' }),
-    error: /^Input 'max-artifacts-per-run' is '51': .*at most 50 artifacts per pipeline run/,
-  },
-  {
-    name: 'an unknown export option',
-    inputs: () => ({ 'export-options': 'OverwriteBlobs,KeepEverything' }),
-    error: /^Input 'export-options' is 'KeepEverything': each option must be one of OverwriteBlobs, ContinueOnErrors$/,
-  },
-  {
-    name: 'an http storage URI',
-    inputs: () => ({ 'export-storage-uri': 'http://127.0.0.1:10501/sourcestore/transfer' }),
-    error: /^Input 'export-storage-uri' is 'http:\/\/127\.0\.0\.1:10501\/sourcestore\/transfer': it must be an https URL/,
-  },
-  {
     name: 'a malformed artifact',
     inputs: () => ({ artifacts: `act${f.u}/app:v1\nApp Server:latest` }),
     error: /^Input 'artifacts' is 'App Server:latest': each artifact must be repo, repo:tag, repo@sha256:/,
-  },
-  {
-    name: 'a missing source registry',
-    inputs: () => ({ 'source-registry': '' }),
-    error: /^Input 'source-registry' is required for operation 'transfer'$/,
   },
   {
     name: 'an unknown operation',

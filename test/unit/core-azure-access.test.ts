@@ -4,7 +4,8 @@
  * the ACR data plane's manifests (GET, _manifests paging, DELETE).
  */
 import { AcrDataPlaneFactory } from '../../core/azure/acr';
-import { ArmClient, derivedGuid } from '../../core/azure/arm';
+import { ArmAccessClient, derivedGuid } from '../../core/azure/arm/access';
+import { ArmTransport } from '../../core/azure/arm/transport';
 import { AzureRequestError } from '../../core/errors';
 import { FakeClock, FakeCredential, FakeHttp, jwt } from './core-azure-fakes';
 
@@ -13,19 +14,18 @@ const SUB = '00000000-0000-0000-0000-000000000001';
 const VAULT_ID = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1`;
 const ACCOUNT_ID = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct`;
 
-function arm(): { http: FakeHttp; client: ArmClient; masked: string[] } {
+function arm(): { http: FakeHttp; client: ArmAccessClient; masked: string[] } {
   const http = new FakeHttp();
   const masked: string[] = [];
-  const client = new ArmClient({
+  const transport = new ArmTransport({
     endpoint: ARM,
     credential: new FakeCredential(),
     scope: 'https://management.azure.com/.default',
-    apiVersion: '2025-06-01-preview',
     httpClient: http,
     clock: new FakeClock(),
     retry: { attempts: 2, minDelayMs: 10, maxDelayMs: 10 },
-    mask: (s) => masked.push(s),
   });
+  const client = new ArmAccessClient(transport, { mask: (s) => masked.push(s) });
   return { http, client, masked };
 }
 

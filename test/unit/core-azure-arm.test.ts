@@ -1,8 +1,10 @@
 /**
- * ArmClient with a fake HttpClient and clock: retries (statuses, Retry-After forms, connection resets, bounds), the
+ * The ARM pipelines client and its transport with a fake HttpClient and clock: retries (statuses, Retry-After forms, connection resets, bounds), the
  * three LRO styles, deadlines and cancellation, error mapping with fix hints, paging, and the request bodies.
  */
-import { ArmClient, normalizeIdentityType } from '../../core/azure/arm';
+import { normalizeIdentityType } from '../../core/azure/arm/mapping';
+import { ArmPipelinesClient } from '../../core/azure/arm/pipelines';
+import { ArmTransport } from '../../core/azure/arm/transport';
 import { AzureRequestError, CancelledError } from '../../core/errors';
 import type { PipelineSpec } from '../../core/ports';
 import type { RegistryRef } from '../../core/settings';
@@ -55,17 +57,16 @@ function runBody(state: string, response: Record<string, unknown> = {}): Record<
 function setup(opts: { deadline?: number; signal?: AbortSignal; apiVersion?: string } = {}): {
   http: FakeHttp;
   clock: FakeClock;
-  client: ArmClient;
+  client: ArmPipelinesClient;
   cred: FakeCredential;
 } {
   const http = new FakeHttp();
   const clock = new FakeClock();
   const cred = new FakeCredential();
-  const client = new ArmClient({
+  const transport = new ArmTransport({
     endpoint: ARM,
     credential: cred,
     scope: 'https://management.azure.com/.default',
-    apiVersion: opts.apiVersion ?? API,
     httpClient: http,
     clock,
     retry: { attempts: 4, minDelayMs: 1000, maxDelayMs: 30_000 },
@@ -73,6 +74,7 @@ function setup(opts: { deadline?: number; signal?: AbortSignal; apiVersion?: str
     ...(opts.deadline !== undefined ? { deadline: clock.time + opts.deadline } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
+  const client = new ArmPipelinesClient(transport, { apiVersion: opts.apiVersion ?? API });
   return { http, clock, client, cred };
 }
 
@@ -445,7 +447,8 @@ describe('mapping and errors', () => {
         throw Object.assign(new Error('AADSTS7000215: Invalid client secret provided.'), { name: 'AuthenticationError' });
       },
     };
-    const client = new ArmClient({ endpoint: ARM, credential: failing, scope: 's/.default', apiVersion: API, httpClient: http, clock: new FakeClock() });
+    const transport = new ArmTransport({ endpoint: ARM, credential: failing, scope: 's/.default', httpClient: http, clock: new FakeClock() });
+    const client = new ArmPipelinesClient(transport, { apiVersion: API });
     const e = (await client.getRegistry(reg).catch((x: unknown) => x)) as AzureRequestError;
     expect(e).toMatchObject({ status: 401, code: 'AuthenticationError', operation: "GET registry 'srcreg': sign-in" });
     expect(e.serviceMessage).toMatch(/AADSTS7000215/);

@@ -5,7 +5,8 @@
  */
 import { createHttpHeaders, createPipelineRequest, type HttpMethods } from '@azure/core-rest-pipeline';
 import type { StoragePipelineOptions } from '@azure/storage-blob';
-import { AzureBlobStore, splitContainerUri } from '../../core/azure/blobs';
+import { splitContainerUri } from '../../core/azure/blob-sas';
+import { AzureBlobStore } from '../../core/azure/blobs';
 import { AzureRequestError, CancelledError } from '../../core/errors';
 import { FakeClock, FakeCredential, FakeHttp, type Recorded, type Reply } from './core-azure-fakes';
 

@@ -1,5 +1,5 @@
 import { parseArtifact, splitRef } from '../../core/domain/reference';
-import { PatternError, repositoryGlob, resolveArtifacts, tagGlob } from '../../core/transfer/artifacts';
+import { PatternError, repositoryGlob, resolveArtifacts, tagGlob } from '../../core/domain/artifacts';
 import { digestOf, FakeRegistry } from './fakes/registry';
 
 const specs = (...texts: string[]) => texts.map((t) => parseArtifact(t)!);

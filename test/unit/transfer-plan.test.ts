@@ -1,4 +1,4 @@
-import type { ResolvedArtifact } from '../../core/transfer/artifacts';
+import type { ResolvedArtifact } from '../../core/domain/artifacts';
 import { derivedBlobBase, exportRunName, importRunName, planBatches } from '../../core/transfer/plan';
 import { digestOf } from './fakes/registry';
 

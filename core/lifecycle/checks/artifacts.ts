@@ -7,7 +7,7 @@
  */
 import { errorMessage } from '../../errors';
 import type { ManifestBlob } from '../../ports';
-import { PatternError, type ResolvedArtifact, resolveArtifacts } from '../../transfer/artifacts';
+import { PatternError, type ResolvedArtifact, resolveArtifacts } from '../../domain/artifacts';
 import { continueOnErrors, mapLimit } from '../../operation';
 import { LAYER_WARN_BYTES, MAX_ARTIFACTS_PER_RUN, MAX_LAYER_BYTES } from '../../domain/limits';
 import { isDigest, splitRef } from '../../domain/reference';

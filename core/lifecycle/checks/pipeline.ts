@@ -1,4 +1,5 @@
 /** The pipelines: each one exists (or the operation creates it), is provisioned, matches the inputs and has an identity. */
+import { definedOnly } from '../../domain/objects';
 import { errorMessage } from '../../errors';
 import type { PipelineKind, PipelineResource } from '../../ports';
 import type { RegistryRef } from '../../settings';
@@ -93,23 +94,19 @@ export async function pipelineItems(run: CheckRun, side: Side): Promise<Effectiv
     );
   }
 
-  return {
+  return definedOnly<Effective>({
     kind,
     reg,
-    ...(existing ? { existing } : {}),
-    ...optional('principal', principal),
-    ...optional('container', want?.storageUri ?? existing?.storageUri),
-    ...optional('secretUri', want?.keyVaultUri ?? existing?.keyVaultUri),
+    existing,
+    principal,
+    container: want?.storageUri ?? existing?.storageUri,
+    secretUri: want?.keyVaultUri ?? existing?.keyVaultUri,
     mode: want ? settings.storageAccessMode : existing?.storageAccessMode?.toLowerCase() === 'managedidentity' ? 'managed-identity' : 'sas-token',
     options: want?.options ?? existing?.options ?? [],
     sourceTrigger: kind === 'import' && (want ? settings.sourceTrigger : (existing?.sourceTriggerEnabled ?? true)),
-  };
+  });
 }
 
 function firstUserPrincipal(p: PipelineResource): string | undefined {
   return Object.values(p.identity?.userAssignedIdentities ?? {}).find((u) => u.principalId)?.principalId;
-}
-
-function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }

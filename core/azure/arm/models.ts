@@ -141,6 +141,30 @@ export interface AsyncOperationStatus {
   readonly error?: ArmErrorDetail;
 }
 
+// ---- Key Vault, storage accounts and role assignments (Microsoft.KeyVault, Microsoft.Storage, Microsoft.Authorization) ----
+
+export interface VaultResource {
+  readonly id?: string;
+  readonly name?: string;
+  readonly properties?: {
+    readonly vaultUri?: string;
+    readonly tenantId?: string;
+    readonly enableRbacAuthorization?: boolean;
+    readonly accessPolicies?: readonly { tenantId?: string; objectId?: string; permissions?: { secrets?: readonly string[] } }[];
+  };
+}
+
+export interface StorageAccountResource {
+  readonly id?: string;
+  readonly name?: string;
+  readonly properties?: { readonly primaryEndpoints?: { readonly blob?: string } };
+}
+
+export interface RoleAssignmentResource {
+  readonly id?: string;
+  readonly properties?: { readonly scope?: string; readonly roleDefinitionId?: string; readonly principalId?: string };
+}
+
 // ---- request bodies (what we send) ----
 
 export interface PipelineIdentityRequest {
@@ -176,10 +200,4 @@ export interface PipelineRunCreateRequest {
     };
     readonly forceUpdateTag?: string;
   };
-}
-
-export const TERMINAL_STATES: readonly string[] = ['succeeded', 'failed', 'canceled', 'cancelled'];
-
-export function isTerminalState(state: string | undefined): boolean {
-  return state !== undefined && TERMINAL_STATES.includes(state.toLowerCase());
 }

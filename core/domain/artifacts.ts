@@ -8,7 +8,7 @@
  * untagged manifest). Patterns only ever yield tag references.
  */
 import type { RegistryDataPlane } from '../ports';
-import { type ArtifactSpec, printArtifact } from '../domain/reference';
+import { type ArtifactSpec, printArtifact } from './reference';
 import { mapLimit } from '../operation';
 
 export interface ResolvedArtifact {
