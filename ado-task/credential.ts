@@ -3,6 +3,7 @@
  * the cloud from the connection (environment, authority, ARM URL and audience; Azure Stack through metadata/endpoints), and
  * one credential per scheme (docs/hosts.md#azure-devops-service-connection). No task-lib here, so unit tests can drive it with plain objects.
  */
+import { withoutTrailingSlash } from '../core/domain/urls';
 import type { TokenCredential } from '@azure/core-auth';
 import type { HttpClient } from '@azure/core-rest-pipeline';
 import { AzurePipelinesCredential, ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential } from '@azure/identity';
@@ -32,7 +33,6 @@ export interface CredentialOptions {
 }
 
 const PUBLIC_AUTHORITY = 'https://login.microsoftonline.com';
-const noSlash = (s: string): string => s.replace(/\/+$/, '');
 
 function knownCloud(environment: string | undefined): (typeof KNOWN_CLOUDS)[keyof typeof KNOWN_CLOUDS] | undefined {
   const hit = Object.entries(KNOWN_CLOUDS).find(([name]) => name.toLowerCase() === (environment ?? 'AzureCloud').toLowerCase());
@@ -50,13 +50,13 @@ function origin(url: string): string {
 /** The cloud of a connection: what its data says, filled from the known clouds, or for Azure Stack and custom clouds from ARM's metadata document. */
 export async function connectionCloud(conn: ServiceConnection, o: CredentialOptions): Promise<ConnectionCloud> {
   const known = conn.environment?.toLowerCase() === 'azurestack' ? undefined : knownCloud(conn.environment);
-  const armEndpoint = conn.url !== undefined ? noSlash(conn.url) : known?.armEndpoint;
+  const armEndpoint = conn.url !== undefined ? withoutTrailingSlash(conn.url) : known?.armEndpoint;
   if (armEndpoint === undefined) {
     throw new ConfigError(
       `Service connection '${conn.id}' (environment ${conn.environment ?? 'unknown'}) has no ARM URL: edit the connection and set its management endpoint`,
     );
   }
-  let authority = conn.authority !== undefined ? noSlash(conn.authority) : undefined;
+  let authority = conn.authority !== undefined ? withoutTrailingSlash(conn.authority) : undefined;
   let armAudience = conn.armAudience;
   if (known !== undefined && origin(known.armEndpoint) === origin(armEndpoint)) {
     authority ??= known.authorityHost; // the audience, when the connection names none, is the cloud's own (the core knows it)
