@@ -20,7 +20,8 @@ import type { ServerResponse } from 'node:http';
 import { ARM_AUDIENCES, type Emulator, type Json, type PipelineKind, type PipelineRecord } from '../context';
 import { bearerToken, correlationHeaders, headerValue, HttpError, readJson, type Request, type Router, sendJson } from '../http';
 import type { Claims } from '../jwt';
-import { parameter, validate } from './schema';
+import { validate } from './schema';
+import { parameter } from './swagger';
 import {
   ArmState,
   type Collection,
