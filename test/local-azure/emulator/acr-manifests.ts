@@ -8,6 +8,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
+import { type Json, obj } from './context';
 
 export interface ManifestEntry {
   readonly digest: string;
@@ -25,12 +26,6 @@ export interface ManifestEntry {
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
-
-type Json = Record<string, unknown>;
-
-function obj(v: unknown): Json {
-  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {};
-}
 
 async function readLink(file: string): Promise<{ digest: string; mtimeMs: number } | undefined> {
   try {

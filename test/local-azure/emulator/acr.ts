@@ -10,7 +10,7 @@ import type { EmulatorRegistryConfig } from '../config';
 import { listStoredManifests, type ManifestEntry } from './acr-manifests';
 import { ACR_RESOURCE, ARM_AUDIENCES, type Emulator } from './context';
 import { bearerToken, headerValue, HttpError, readForm, type Request, Router, sendJson } from './http';
-import { type Claims, SigningKey, verifyJwt } from './jwt';
+import { type Claims, nowSeconds, SigningKey, verifyJwt } from './jwt';
 
 /** `docker login` with an ACR refresh token uses this user name (docs/azure-service.md#data-plane-tokens). */
 export const ACR_TOKEN_USER = '00000000-0000-0000-0000-000000000000';
@@ -48,8 +48,6 @@ interface Principal {
   readonly appid: string;
   readonly tenant: string;
 }
-
-const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
 function registryError(status: number, code: string, message: string, detail: unknown = null, headers: Record<string, string> = {}): HttpError {
   return new HttpError(status, { errors: [{ code, message, detail }] }, { ...API_VERSION_HEADER, ...headers });

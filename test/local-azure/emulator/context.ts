@@ -123,6 +123,16 @@ export interface ArmStore {
 export type PipelineKind = 'export' | 'import';
 export type Json = Record<string, unknown>;
 
+/** A JSON object: not null, not an array. */
+export function isObject(v: unknown): v is Json {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** `v` if it is a JSON object, else an empty one: for reading optional nested members. */
+export function obj(v: unknown): Json {
+  return isObject(v) ? v : {};
+}
+
 export interface PipelineRecord {
   readonly kind: PipelineKind;
   readonly registry: string;

@@ -8,7 +8,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import type { ServerResponse } from 'node:http';
 import { ACR_RESOURCE, ARM_AUDIENCES, type Emulator, KEY_VAULT_RESOURCE, type Outcome, STORAGE_RESOURCE, type TokenVerifier } from './context';
 import { bearerToken, headerValue, HttpError, readBody, readForm, type Request, Router, sendJson } from './http';
-import { type Claims, decodeJwt, SigningKey, verifyJwt } from './jwt';
+import { type Claims, decodeJwt, nowSeconds, SigningKey, verifyJwt } from './jwt';
 
 /** Audiences a federated identity credential may name (azure/login README: public cloud, US Gov, China). */
 export const FEDERATION_AUDIENCES = ['api://AzureADTokenExchange', 'api://AzureADTokenExchangeUSGov', 'api://AzureADTokenExchangeChina'] as const;
@@ -19,7 +19,6 @@ const GITHUB_SUBJECT = 'repo:local/acr-transfer:ref:refs/heads/main';
 /** No clock skew on expiry: everything runs on one clock, and tests shorten lifetimes to see expiry happen. */
 const NBF_SKEW_SECONDS = 300;
 
-const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 const trimSlash = (s: string): string => s.replace(/\/+$/, '');
 
 /** Resource URIs compare without trailing slashes and case (Entra and ARM both accept either spelling). */

@@ -6,8 +6,9 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { type Emulator, KEY_VAULT_RESOURCE, type Outcome, type SecretReader } from './context';
+import { type Emulator, type Json, KEY_VAULT_RESOURCE, type Outcome, type SecretReader } from './context';
 import { bearerToken, HttpError, readJson, type Request, Router, sendJson } from './http';
+import { nowSeconds } from './jwt';
 
 const NAME = /^[0-9a-zA-Z-]{1,127}$/;
 /** 7.0–7.6 (with previews) and the SDK's current default. */
@@ -36,10 +37,6 @@ interface SecretEntry {
   readonly versions: SecretVersion[];
   deleted?: { deletedDate: number; scheduledPurgeDate: number };
 }
-
-type Json = Record<string, unknown>;
-
-const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
 function kvError(status: number, code: string, message: string, inner?: string, headers: Record<string, string> = {}): HttpError {
   return new HttpError(status, { error: { code, message, ...(inner ? { innererror: { code: inner } } : {}) } }, headers);

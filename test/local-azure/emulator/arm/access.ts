@@ -19,7 +19,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { StorageEnv } from '../../config';
-import type { AccessChecker, AccessDenial, Emulator, Json } from '../context';
+import { type AccessChecker, type AccessDenial, type Emulator, isObject, type Json } from '../context';
 import { servicePrincipalObjectId } from '../entra';
 import { correlationHeaders, HttpError, readJson, type Request, type Router, sendJson } from '../http';
 import type { Claims } from '../jwt';
@@ -238,10 +238,6 @@ const bad = (code: string, message: string, target?: string): HttpError => fail(
 const lower = (s: string): string => s.toLowerCase();
 /** A scope covers a resource when it is the resource or one of its ancestors. */
 const covers = (scope: string, resourceId: string): boolean => lower(resourceId) === lower(scope) || lower(resourceId).startsWith(`${lower(scope)}/`);
-
-function isObject(v: unknown): v is Json {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 class AccessState implements AccessChecker {
   rbac = false;
