@@ -9,7 +9,8 @@ import { type IncomingHttpHeaders, type OutgoingHttpHeaders, request as httpRequ
 import type { EmulatorRegistryConfig } from '../config';
 import { listStoredManifests, type ManifestEntry } from './acr-manifests';
 import { ACR_RESOURCE, ARM_AUDIENCES, type Emulator } from './context';
-import { bearerToken, headerValue, HttpError, readForm, type Request, Router, sendJson } from './http';
+import { bearerToken, headerValue, HttpError, readForm, sendJson } from './http';
+import type { Request, Router } from './router';
 import { type Claims, nowSeconds, SigningKey, verifyJwt } from './jwt';
 
 /** `docker login` with an ACR refresh token uses this user name (docs/azure-service.md#data-plane-tokens). */

@@ -1,5 +1,5 @@
 import type { EmulatorConfig } from '../config';
-import type { Service } from './http';
+import type { Service } from './router';
 import type { Claims } from './jwt';
 
 /** A fault injected through the control API: applies to the next `count` matching requests. */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { defaultKnobs, type Emulator, type Fault, type Knobs, type RunFailure } from './context';
-import { HttpError, readJson, Router, sendJson } from './http';
+import { HttpError, readJson, sendJson } from './http';
+import type { Router } from './router';
 
 const FAULT_KINDS: readonly Fault['kind'][] = ['429', '429-no-retry-after', '500', '503', 'reset', 'delay'];
 const SCALAR_KNOBS = [

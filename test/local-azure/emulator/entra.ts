@@ -7,7 +7,8 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { ACR_RESOURCE, ARM_AUDIENCES, type Emulator, KEY_VAULT_RESOURCE, type Outcome, STORAGE_RESOURCE, type TokenVerifier } from './context';
-import { bearerToken, headerValue, HttpError, readBody, readForm, type Request, Router, sendJson } from './http';
+import { bearerToken, headerValue, HttpError, readBody, readForm, sendJson } from './http';
+import type { Request, Router } from './router';
 import { type Claims, decodeJwt, nowSeconds, SigningKey, verifyJwt } from './jwt';
 
 /** Audiences a federated identity credential may name (azure/login README: public cloud, US Gov, China). */

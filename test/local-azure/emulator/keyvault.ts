@@ -7,7 +7,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { type Emulator, type Json, KEY_VAULT_RESOURCE, type Outcome, type SecretReader } from './context';
-import { bearerToken, HttpError, readJson, type Request, Router, sendJson } from './http';
+import { bearerToken, HttpError, readJson, sendJson } from './http';
+import type { Request, Router } from './router';
 import { nowSeconds } from './jwt';
 
 const NAME = /^[0-9a-zA-Z-]{1,127}$/;

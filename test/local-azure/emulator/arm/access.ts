@@ -21,7 +21,8 @@ import type { ServerResponse } from 'node:http';
 import type { StorageEnv } from '../../config';
 import { type AccessChecker, type AccessDenial, type Emulator, isObject, type Json } from '../context';
 import { servicePrincipalObjectId } from '../entra';
-import { correlationHeaders, HttpError, readJson, type Request, type Router, sendJson } from '../http';
+import { correlationHeaders, HttpError, readJson, sendJson } from '../http';
+import type { Request, Router } from '../router';
 import type { Claims } from '../jwt';
 import { authenticate, checkScope, checkSubscription, fail, RESOURCE_NOT_FOUND_HELP } from './routes';
 

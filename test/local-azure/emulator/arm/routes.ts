@@ -18,7 +18,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { ARM_AUDIENCES, type Emulator, type Json, type PipelineKind, type PipelineRecord } from '../context';
-import { bearerToken, correlationHeaders, headerValue, HttpError, readJson, type Request, type Router, sendJson } from '../http';
+import { bearerToken, correlationHeaders, headerValue, HttpError, readJson, sendJson } from '../http';
+import type { Request, Router } from '../router';
 import type { Claims } from '../jwt';
 import { validate } from './schema';
 import { parameter } from './swagger';
