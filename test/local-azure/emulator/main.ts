@@ -8,7 +8,7 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EmulatorConfig, Side } from '../config';
-import { registerAcr } from './acr';
+import { registerAcr } from './acr/front-end';
 import { registerAccess } from './arm/access';
 import { registerArm } from './arm/routes';
 import { type Emulator, defaultKnobs, type Fault } from './context';
