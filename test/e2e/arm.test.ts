@@ -9,9 +9,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { type EmulatorConfig, localAzureDir } from '../local-azure/config';
+import { directoryBytes } from '../local-azure/emulator/arm/registries';
 import { validate } from '../local-azure/emulator/arm/schema';
 import { operations } from '../local-azure/emulator/arm/swagger';
-import { directoryBytes } from '../local-azure/emulator/arm/state';
 import { API, arm, control, credential, type HttpResult, loadEnv } from './support/local-azure';
 
 jest.setTimeout(120_000);

@@ -17,9 +17,12 @@ const SCALAR_KNOBS = [
   'grantDelayMs',
 ] as const;
 
-function bad(message: string): HttpError {
-  return new HttpError(400, { error: { code: 'BadControlRequest', message } });
+/** The control API's error: `{"error":{"code":"BadControlRequest",message}}`, for every control route. */
+export function controlError(status: number, message: string): HttpError {
+  return new HttpError(status, { error: { code: 'BadControlRequest', message } });
 }
+
+const bad = (message: string): HttpError => controlError(400, message);
 
 /**
  * The control API (`{controlUrl}`): knobs for tests and benchmarks.

@@ -1,7 +1,7 @@
 /**
  * Entra ID (login endpoint) for the local Azure, plus the two OIDC issuers that federated credentials trust:
  * a GitHub-runner-style one (what ACTIONS_ID_TOKEN_REQUEST_URL points at) and an Azure DevOps one
- * (SYSTEM_OIDCREQUESTURI). Also `GET /metadata/endpoints`, ARM's cloud-discovery document.
+ * (SYSTEM_OIDCREQUESTURI).
  * Request shapes: MSAL's (docs/local-azure.md#msal-instance-discovery), docs/hosts.md#oidc-tokens, docs/hosts.md#azure-devops-service-connection.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
@@ -424,46 +424,6 @@ class Entra {
   }
 }
 
-/** `GET /metadata/endpoints`: the object form before 2019, the array-of-clouds form since (Azure Stack / custom clouds). */
-function metadataEndpoints(emu: Emulator, req: Request, res: ServerResponse): void {
-  const version = req.url.searchParams.get('api-version');
-  if (!version)
-    throw new HttpError(400, {
-      error: { code: 'MissingApiVersionParameter', message: 'The api-version query parameter (?api-version=) is required for all requests.' },
-    });
-  if (!/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(version)) {
-    throw new HttpError(400, {
-      error: {
-        code: 'InvalidApiVersionParameter',
-        message: `The api-version '${version}' is invalid. The supported versions are '2022-09-01,2020-06-01,2019-05-01,2015-01-01'.`,
-      },
-    });
-  }
-  const base = emu.baseUrl;
-  if (version < '2019-01-01') {
-    sendJson(res, 200, {
-      galleryEndpoint: `${base}/gallery/`,
-      graphEndpoint: `${base}/graph/`,
-      portalEndpoint: `${base}/portal/`,
-      authentication: { loginEndpoint: `${base}/`, audiences: [ARM_AUDIENCES[0]] },
-    });
-    return;
-  }
-  sendJson(res, 200, [
-    {
-      name: 'LocalAzure',
-      portal: `${base}/portal`,
-      resourceManager: `${base}/`,
-      gallery: `${base}/gallery/`,
-      graph: `${base}/graph/`,
-      graphAudience: `${base}/graph/`,
-      microsoftGraphResourceId: `${base}/graph/`,
-      authentication: { loginEndpoint: base, audiences: [ARM_AUDIENCES[0]], tenant: 'common', identityProvider: 'AAD' },
-      suffixes: { storage: 'core.local-azure.test', keyVaultDns: 'vault.local-azure.test', acrLoginServer: 'azurecr.local-azure.test' },
-    },
-  ]);
-}
-
 export function registerEntra(router: Router, emu: Emulator): void {
   const entra = new Entra(emu);
   emu.tokens = { verifyAccessToken: (token, audiences) => entra.verifyAccessToken(token, audiences) } satisfies TokenVerifier;
@@ -480,8 +440,6 @@ export function registerEntra(router: Router, emu: Emulator): void {
     sendJson(res, 200, { keys: [{ ...entra.key.jwk(), issuer: `${emu.baseUrl}/${entra.tenantId}/v2.0` }] });
   });
   router.add('entra', 'POST', /^\/(?<tenant>[^/_][^/]*)\/oauth2\/v2\.0\/token$/, (req, res) => entra.token(req, res));
-
-  router.add('arm', 'GET', /^\/metadata\/endpoints\/?$/, (req, res) => metadataEndpoints(emu, req, res));
 
   router.add('oidc', 'GET', /^\/_oidc\/token$/, (req, res) => entra.githubIdToken(req, res));
   router.add('oidc', 'POST', /^\/_oidc\/ado$/, (req, res) => entra.adoIdToken(req, res));

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request } from './router';
 
@@ -11,11 +10,6 @@ export class HttpError extends Error {
   ) {
     super(typeof body === 'string' ? body : JSON.stringify(body));
   }
-}
-
-/** ARM's error body: `{"error":{"code","message"}}` (common-types v6 ErrorResponse). */
-export function armError(status: number, code: string, message: string, headers: Record<string, string> = {}): HttpError {
-  return new HttpError(status, { error: { code, message } }, headers);
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -39,14 +33,18 @@ export async function readBody(raw: IncomingMessage, limit = 16 * 1024 * 1024): 
   return Buffer.concat(chunks);
 }
 
-/** Parses a JSON body; an unparsable one is ARM's 400 InvalidRequestContent. */
+/**
+ * Parses a JSON body (undefined when empty). An unparsable one is ARM's 400 InvalidRequestContent
+ * (`{"error":{code,message}}`), which every JSON service of the emulator answers alike.
+ */
 export async function readJson(req: Request): Promise<unknown> {
   const buf = await readBody(req.raw);
   if (buf.length === 0) return undefined;
   try {
     return JSON.parse(buf.toString('utf8')) as unknown;
   } catch (e) {
-    throw armError(400, 'InvalidRequestContent', `The request content was invalid and could not be deserialized: ${(e as Error).message}`);
+    const message = `The request content was invalid and could not be deserialized: ${(e as Error).message}`;
+    throw new HttpError(400, { error: { code: 'InvalidRequestContent', message } });
   }
 }
 
@@ -54,19 +52,12 @@ export async function readForm(req: Request): Promise<URLSearchParams> {
   return new URLSearchParams((await readBody(req.raw)).toString('utf8'));
 }
 
-/** ARM's request-tracking headers, on every ARM answer. */
-export function correlationHeaders(req: Pick<Request, 'headers'>): Record<string, string> {
-  const id = randomUUID();
-  const corr = headerValue(req.headers['x-ms-correlation-request-id']) ?? headerValue(req.headers['x-ms-client-request-id']) ?? id;
-  return { 'x-ms-request-id': id, 'x-ms-correlation-request-id': corr, 'x-ms-routing-request-id': `LOCAL:${id}` };
-}
-
 export function headerValue(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
 /** The bearer token of a request, if any. */
-export function bearerToken(req: Request): string | undefined {
+export function bearerToken(req: Pick<Request, 'headers'>): string | undefined {
   const auth = headerValue(req.headers.authorization);
   const m = auth ? /^Bearer\s+(\S+)$/i.exec(auth) : null;
   return m?.[1];

@@ -9,12 +9,12 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EmulatorConfig, Side } from '../config';
 import { registerAcr } from './acr/front-end';
-import { registerAccess } from './arm/access';
 import { registerArm } from './arm/routes';
 import { type Emulator, defaultKnobs, type Fault } from './context';
 import { registerControl } from './control';
 import { registerEntra } from './entra';
-import { correlationHeaders, HttpError, redactedPath, sendJson } from './http';
+import { correlationHeaders } from './arm/frame';
+import { HttpError, redactedPath, sendJson } from './http';
 import { Router, type Service } from './router';
 import { registerKeyVault } from './keyvault';
 import { createRunExecutor } from './transfer/runner';
@@ -203,7 +203,6 @@ export function startEmulator(config: EmulatorConfig): { emu: Emulator; close: (
   registerEntra(main, emu);
   registerKeyVault(main, emu);
   registerArm(main, emu);
-  registerAccess(main, emu);
   emu.runs = createRunExecutor(emu);
   const servers = [serve(emu, main, config.port, log)];
   for (const side of ['source', 'target'] as Side[]) {
