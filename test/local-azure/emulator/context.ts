@@ -72,7 +72,7 @@ export function defaultKnobs(): Knobs {
 
 export type Outcome<T> = ({ ok: true } & T) | { ok: false; status: number; code: string; message: string };
 
-/** Entra: checks access tokens it issued (entra.ts). */
+/** Entra: checks access tokens it issued (entra/tokens.ts). */
 export interface TokenVerifier {
   /** Verifies an Entra access token for one of `audiences` (resource URIs, e.g. https://vault.azure.net). */
   verifyAccessToken(token: string, audiences: readonly string[]): Outcome<{ claims: Claims }>;

@@ -12,7 +12,7 @@ import { registerAcr } from './acr/front-end';
 import { registerArm } from './arm/routes';
 import { type Emulator, defaultKnobs, type Fault } from './context';
 import { registerControl } from './control';
-import { registerEntra } from './entra';
+import { registerEntra } from './entra/routes';
 import { correlationHeaders } from './arm/frame';
 import { HttpError, redactedPath, sendJson } from './http';
 import { Router, type Service } from './router';

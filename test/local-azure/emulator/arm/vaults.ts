@@ -7,7 +7,7 @@
 import { type Emulator, isObject, type Json } from '../context';
 import { controlError } from '../control';
 import { readJson, sendJson } from '../http';
-import { servicePrincipalObjectId } from '../entra';
+import { servicePrincipalObjectId } from '../entra/tokens';
 import type { Handler } from '../router';
 import { applyPolicies, creatorPolicy, parsePolicies, type Policy, renderPolicy } from './access-policies';
 import { type ArmHandler, type ArmRequest, badRequest, checkPathScope, resourceNotFound } from './frame';
