@@ -62,11 +62,3 @@ export function bearerToken(req: Pick<Request, 'headers'>): string | undefined {
   const m = auth ? /^Bearer\s+(\S+)$/i.exec(auth) : null;
   return m?.[1];
 }
-
-/** Query strings in the request log keep their keys but lose values that could be secrets. */
-export function redactedPath(url: URL): string {
-  const q = new URLSearchParams();
-  for (const [k, v] of url.searchParams) q.append(k, /^(sig|code|client_secret|token|refresh_token|access_token)$/i.test(k) ? 'REDACTED' : v);
-  const qs = q.toString();
-  return url.pathname + (qs ? `?${qs}` : '');
-}
