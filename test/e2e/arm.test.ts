@@ -9,8 +9,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { type EmulatorConfig, localAzureDir } from '../local-azure/config';
-import { operations, validate } from '../local-azure/emulator/arm/schema';
-import { directoryBytes } from '../local-azure/emulator/arm/state';
+import { directoryBytes } from '../local-azure/emulator/arm/registries';
+import { validate } from '../local-azure/emulator/arm/schema';
+import { operations } from '../local-azure/emulator/arm/swagger';
 import { API, arm, control, credential, type HttpResult, loadEnv } from './support/local-azure';
 
 jest.setTimeout(120_000);

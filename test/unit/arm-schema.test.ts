@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { jsonPath, operations, parameter, validate } from '../local-azure/emulator/arm/schema';
+import { jsonPath, validate } from '../local-azure/emulator/arm/schema';
+import { operations, parameter } from '../local-azure/emulator/arm/swagger';
 
 interface Example {
   readonly parameters: Record<string, unknown>;

@@ -1,5 +1,5 @@
 import type { EmulatorConfig } from '../config';
-import type { Service } from './http';
+import type { Service } from './router';
 import type { Claims } from './jwt';
 
 /** A fault injected through the control API: applies to the next `count` matching requests. */
@@ -72,7 +72,7 @@ export function defaultKnobs(): Knobs {
 
 export type Outcome<T> = ({ ok: true } & T) | { ok: false; status: number; code: string; message: string };
 
-/** Entra: checks access tokens it issued (entra.ts). */
+/** Entra: checks access tokens it issued (entra/tokens.ts). */
 export interface TokenVerifier {
   /** Verifies an Entra access token for one of `audiences` (resource URIs, e.g. https://vault.azure.net). */
   verifyAccessToken(token: string, audiences: readonly string[]): Outcome<{ claims: Claims }>;
@@ -122,6 +122,16 @@ export interface ArmStore {
 
 export type PipelineKind = 'export' | 'import';
 export type Json = Record<string, unknown>;
+
+/** A JSON object: not null, not an array. */
+export function isObject(v: unknown): v is Json {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** `v` if it is a JSON object, else an empty one: for reading optional nested members. */
+export function obj(v: unknown): Json {
+  return isObject(v) ? v : {};
+}
 
 export interface PipelineRecord {
   readonly kind: PipelineKind;

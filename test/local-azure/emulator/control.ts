@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { defaultKnobs, type Emulator, type Fault, type Knobs, type RunFailure } from './context';
-import { HttpError, readJson, Router, sendJson } from './http';
+import { HttpError, readJson, sendJson } from './http';
+import type { Router } from './router';
 
 const FAULT_KINDS: readonly Fault['kind'][] = ['429', '429-no-retry-after', '500', '503', 'reset', 'delay'];
 const SCALAR_KNOBS = [
@@ -16,9 +17,12 @@ const SCALAR_KNOBS = [
   'grantDelayMs',
 ] as const;
 
-function bad(message: string): HttpError {
-  return new HttpError(400, { error: { code: 'BadControlRequest', message } });
+/** The control API's error: `{"error":{"code":"BadControlRequest",message}}`, for every control route. */
+export function controlError(status: number, message: string): HttpError {
+  return new HttpError(status, { error: { code: 'BadControlRequest', message } });
 }
+
+const bad = (message: string): HttpError => controlError(400, message);
 
 /**
  * The control API (`{controlUrl}`): knobs for tests and benchmarks.

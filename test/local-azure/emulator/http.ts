@@ -1,29 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Request } from './router';
 
-/** Which emulated service a request belongs to; faults and the request log are keyed by it. */
-export type Service = 'entra' | 'arm' | 'keyvault' | 'oidc' | 'acr' | 'control';
-
-export interface Request {
-  readonly service: Service;
-  readonly method: string;
-  readonly url: URL;
-  readonly headers: IncomingMessage['headers'];
-  readonly raw: IncomingMessage;
-  /** Route parameters from the pattern's named groups, URI-decoded. */
-  readonly params: Readonly<Record<string, string>>;
-}
-
-export type Handler = (req: Request, res: ServerResponse) => Promise<void> | void;
-
-interface Route {
-  readonly service: Service;
-  readonly method: string;
-  readonly pattern: RegExp;
-  readonly handler: Handler;
-}
-
-/** Thrown by handlers to answer with a given status and body; the router renders it. */
+/** Thrown by handlers to answer with a given status and body; the server renders it. */
 export class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -31,44 +9,6 @@ export class HttpError extends Error {
     readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(typeof body === 'string' ? body : JSON.stringify(body));
-  }
-}
-
-/** ARM's error body: `{"error":{"code","message"}}` (common-types v6 ErrorResponse). */
-export function armError(status: number, code: string, message: string, headers: Record<string, string> = {}): HttpError {
-  return new HttpError(status, { error: { code, message } }, headers);
-}
-
-export class Router {
-  private readonly routes: Route[] = [];
-
-  add(service: Service, method: string, pattern: RegExp, handler: Handler): this {
-    this.routes.push({ service, method, pattern, handler });
-    return this;
-  }
-
-  /** The first route whose pattern matches the path (any method), and the one that also matches the method. */
-  match(method: string, pathname: string): { route: Route; params: Record<string, string> } | { pathMatched: boolean } {
-    let pathMatched = false;
-    for (const route of this.routes) {
-      const m = route.pattern.exec(pathname);
-      if (!m) continue;
-      pathMatched = true;
-      if (route.method !== '*' && route.method !== method) continue;
-      const params: Record<string, string> = {};
-      for (const [k, v] of Object.entries(m.groups ?? {})) if (v !== undefined) params[k] = safeDecode(v);
-      return { route, params };
-    }
-    return { pathMatched };
-  }
-}
-
-/** A malformed escape (e.g. `%E0`) stays as sent: decodeURIComponent would throw outside any handler and end the process. */
-function safeDecode(v: string): string {
-  try {
-    return decodeURIComponent(v);
-  } catch {
-    return v;
   }
 }
 
@@ -93,14 +33,18 @@ export async function readBody(raw: IncomingMessage, limit = 16 * 1024 * 1024): 
   return Buffer.concat(chunks);
 }
 
-/** Parses a JSON body; an unparsable one is ARM's 400 InvalidRequestContent. */
+/**
+ * Parses a JSON body (undefined when empty). An unparsable one is ARM's 400 InvalidRequestContent
+ * (`{"error":{code,message}}`), which every JSON service of the emulator answers alike.
+ */
 export async function readJson(req: Request): Promise<unknown> {
   const buf = await readBody(req.raw);
   if (buf.length === 0) return undefined;
   try {
     return JSON.parse(buf.toString('utf8')) as unknown;
   } catch (e) {
-    throw armError(400, 'InvalidRequestContent', `The request content was invalid and could not be deserialized: ${(e as Error).message}`);
+    const message = `The request content was invalid and could not be deserialized: ${(e as Error).message}`;
+    throw new HttpError(400, { error: { code: 'InvalidRequestContent', message } });
   }
 }
 
@@ -108,28 +52,13 @@ export async function readForm(req: Request): Promise<URLSearchParams> {
   return new URLSearchParams((await readBody(req.raw)).toString('utf8'));
 }
 
-/** ARM's request-tracking headers, on every ARM answer. */
-export function correlationHeaders(req: Pick<Request, 'headers'>): Record<string, string> {
-  const id = randomUUID();
-  const corr = headerValue(req.headers['x-ms-correlation-request-id']) ?? headerValue(req.headers['x-ms-client-request-id']) ?? id;
-  return { 'x-ms-request-id': id, 'x-ms-correlation-request-id': corr, 'x-ms-routing-request-id': `LOCAL:${id}` };
-}
-
 export function headerValue(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
 /** The bearer token of a request, if any. */
-export function bearerToken(req: Request): string | undefined {
+export function bearerToken(req: Pick<Request, 'headers'>): string | undefined {
   const auth = headerValue(req.headers.authorization);
   const m = auth ? /^Bearer\s+(\S+)$/i.exec(auth) : null;
   return m?.[1];
-}
-
-/** Query strings in the request log keep their keys but lose values that could be secrets. */
-export function redactedPath(url: URL): string {
-  const q = new URLSearchParams();
-  for (const [k, v] of url.searchParams) q.append(k, /^(sig|code|client_secret|token|refresh_token|access_token)$/i.test(k) ? 'REDACTED' : v);
-  const qs = q.toString();
-  return url.pathname + (qs ? `?${qs}` : '');
 }

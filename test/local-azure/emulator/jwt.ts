@@ -2,6 +2,9 @@ import { createPublicKey, generateKeyPairSync, type KeyObject, randomUUID, sign,
 
 export type Claims = Record<string, unknown> & { exp?: number; nbf?: number; iat?: number; aud?: string | string[]; iss?: string; sub?: string };
 
+/** Now, in the seconds of JWT time claims. */
+export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
 const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url');
 
 /** An RS256 signing key with a key id, as Entra and GitHub's OIDC issuer publish in their JWKS. */

@@ -6,8 +6,10 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { type Emulator, KEY_VAULT_RESOURCE, type Outcome, type SecretReader } from './context';
-import { bearerToken, HttpError, readJson, type Request, Router, sendJson } from './http';
+import { type Emulator, type Json, KEY_VAULT_RESOURCE, type Outcome, type SecretReader } from './context';
+import { bearerToken, HttpError, readJson, sendJson } from './http';
+import { nowSeconds } from './jwt';
+import type { Request, Router } from './router';
 
 const NAME = /^[0-9a-zA-Z-]{1,127}$/;
 /** 7.0–7.6 (with previews) and the SDK's current default. */
@@ -37,11 +39,8 @@ interface SecretEntry {
   deleted?: { deletedDate: number; scheduledPurgeDate: number };
 }
 
-type Json = Record<string, unknown>;
-
-const nowSeconds = (): number => Math.floor(Date.now() / 1000);
-
-function kvError(status: number, code: string, message: string, inner?: string, headers: Record<string, string> = {}): HttpError {
+/** Key Vault's error body: `{"error":{code,message,innererror?}}`. */
+export function kvError(status: number, code: string, message: string, inner?: string, headers: Record<string, string> = {}): HttpError {
   return new HttpError(status, { error: { code, message, ...(inner ? { innererror: { code: inner } } : {}) } }, headers);
 }
 

@@ -1,13 +1,11 @@
 /**
- * ARM state of the local Azure: the two registries, their export/import pipelines and pipeline runs, and the
- * long-running operations that async-style answers point at. HTTP lives in routes.ts; this file holds data only.
+ * ARM state of the local Azure: the two registries, their export/import pipelines and pipeline runs. HTTP lives in
+ * the resource routes (routes.ts lists them), long-running operations in lro.ts; this file holds data only.
  *
  * Time-based transitions (async provisioning, async deletion) are applied lazily by `sweep()`, which every ARM
  * request and every ArmStore read calls first, so no timers are needed and reads are always consistent.
  */
-import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { lstat, readdir } from 'node:fs/promises';
-import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { type EmulatorRegistryConfig, registryResourceId } from '../../config';
 import type { ArmStore, Emulator, Json, PipelineKind, PipelineRecord, RunRecord } from '../context';
 
@@ -53,63 +51,11 @@ export interface RunEntry extends RunRecord {
   deleteAt?: number;
 }
 
-export type OperationStatus = 'InProgress' | 'Succeeded' | 'Failed' | 'Canceled';
-
-export interface OperationView {
-  readonly status: OperationStatus;
-  readonly endTime?: string;
-  readonly error?: { readonly code: string; readonly message: string };
-}
-
-/** A long-running operation that an Azure-AsyncOperation or Location URL points at. */
-export interface OperationEntry {
-  /** `<prefix>-<guid>` */
-  readonly name: string;
-  /** The resource id it belongs to (the URL path up to /operationStatuses). */
-  readonly resourceId: string;
-  /** `async`: Azure-AsyncOperation status body; `location`: DELETE's Location (202 until done, then 204). */
-  readonly style: 'async' | 'location';
-  readonly startTime: string;
-  readonly t: string;
-  readonly view: () => OperationView;
-}
-
-const MAX_OPERATIONS = 2000;
-
-/** A stable uuid-shaped value derived from text (same input, same id), for user-assigned identities. */
-export function stableUuid(text: string): string {
-  const h = createHash('sha256').update(text).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h.slice(16, 17), 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
-/** Sum of file sizes under dir (the registry's storage), 0 when it does not exist yet. */
-export async function directoryBytes(dir: string): Promise<number> {
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  let total = 0;
-  for (const e of entries) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) total += await directoryBytes(p);
-    else if (e.isFile())
-      total += await lstat(p).then(
-        (s) => s.size,
-        () => 0,
-      );
-  }
-  return total;
-}
-
 export class ArmState implements ArmStore {
   readonly registries = new Map<string, RegistryState>();
   private readonly pipelines = new Map<string, PipelineEntry>();
   private readonly runs = new Map<string, RunEntry>();
-  private readonly operations = new Map<string, OperationEntry>();
   private seq = 0;
-  private readonly signingKey = randomBytes(32);
   /** When the emulator "created" the registries (their systemData / creationDate). */
   readonly createdAt = new Date().toISOString();
 
@@ -273,45 +219,6 @@ export class ArmState implements ArmStore {
       },
     };
     return this.startRun(reg.name, name, resource, fingerprintOf(request, undefined), pipeline);
-  }
-
-  // ---- long-running operations
-
-  newOperation(collection: Collection, resourceId: string, style: OperationEntry['style'], view: () => OperationView): OperationEntry {
-    const name = `${COLLECTIONS[collection].opPrefix}-${randomUUID()}`;
-    let ended: OperationView | undefined;
-    const op: OperationEntry = {
-      name,
-      resourceId,
-      style,
-      startTime: new Date().toISOString(),
-      t: Date.now().toString(36),
-      // Terminal views are frozen with their end time, so repeated polls agree.
-      view: () => {
-        if (ended) return ended;
-        const v = view();
-        if (v.status !== 'InProgress') ended = { ...v, endTime: v.endTime ?? new Date().toISOString() };
-        return ended ?? v;
-      },
-    };
-    this.operations.set(name.toLowerCase(), op);
-    if (this.operations.size > MAX_OPERATIONS) this.operations.delete(this.operations.keys().next().value!);
-    return op;
-  }
-
-  operation(name: string): OperationEntry | undefined {
-    this.sweep();
-    return this.operations.get(name.toLowerCase());
-  }
-
-  /** The opaque `s` query value: clients must use the monitor URL as given, not rebuild it. */
-  signature(op: OperationEntry): string {
-    return createHmac('sha256', this.signingKey).update(`${op.name}|${op.t}`).digest('base64url');
-  }
-
-  operationUrl(op: OperationEntry, apiVersion: string): string {
-    const q = new URLSearchParams({ 'api-version': apiVersion, t: op.t, s: this.signature(op) });
-    return `${this.emu.baseUrl}${op.resourceId}/operationStatuses/${op.name}?${q.toString()}`;
   }
 }
 

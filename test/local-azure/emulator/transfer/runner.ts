@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { EmulatorRegistryConfig } from '../../config';
-import type { Emulator, Json, PipelineRecord, RunExecutor, RunRecord } from '../context';
+import { type Emulator, type Json, obj, type PipelineRecord, type RunExecutor, type RunRecord } from '../context';
 import { type ArchivedArtifact, ExtractedArchive, MissingArtifactError, parseArtifact, resolveArtifact, type ResolvedArtifact, writeArchive } from './archive';
 import { childManifests, isDigest, manifestBlobs, type ManifestBytes, RegistryClient } from './registry-client';
 import { ContainerAccess, pipelineStorage, restCode, RunError, storageResponse } from './storage';
@@ -30,10 +30,6 @@ export function createRunExecutor(emu: Emulator): RunExecutor {
       void new Execution(emu, run, pipeline).execute();
     },
   };
-}
-
-function obj(v: unknown): Json {
-  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {};
 }
 
 function str(v: unknown): string | undefined {

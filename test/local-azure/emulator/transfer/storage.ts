@@ -14,7 +14,7 @@ import {
   StorageSharedKeyCredential,
   type StoragePipelineOptions,
 } from '@azure/storage-blob';
-import type { Emulator, Json, PipelineRecord } from '../context';
+import { type Emulator, type Json, obj, type PipelineRecord } from '../context';
 
 export type TransferKind = 'export' | 'import';
 export type SasPermission = 'add' | 'read' | 'write' | 'list' | 'delete';
@@ -59,10 +59,6 @@ export function storageResponse(st: PipelineStorage, blobName: string): Json {
 interface Sas {
   readonly token: string;
   readonly params: URLSearchParams;
-}
-
-function obj(v: unknown): Json {
-  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {};
 }
 
 /** Principal ids of the pipeline's identities (system-assigned first), read from ARM now: an identity may change after the run started. */

@@ -4,15 +4,11 @@
  * Last-Modified within 60 days; listing needs the SAS's List permission. A blob is imported once per etag, so a
  * rewritten (or re-tagged with metadata) blob triggers again, and an unchanged one does not.
  */
-import type { Emulator, Json, PipelineRecord } from '../context';
+import { type Emulator, obj, type PipelineRecord } from '../context';
 import { ContainerAccess, pipelineStorage, RunError } from './storage';
 
 const MAX_AGE_MS = 60 * 24 * 3600 * 1000;
 const WAKE_MS = 100;
-
-function obj(v: unknown): Json {
-  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {};
-}
 
 function triggerEnabled(p: PipelineRecord): boolean {
   const status = obj(obj(obj(p.resource['properties'])['trigger'])['sourceTrigger'])['status'];

@@ -1,6 +1,7 @@
 /**
- * ACR's manifest list (`GET /acr/v1/{repo}/_manifests`), computed from the distribution registry's storage, which has
- * no API for it: `{rootDir}/docker/registry/v2/repositories/{repo}/_manifests/revisions/sha256/{hex}/link` for every
+ * ACR's manifest list (`GET /acr/v1/{repo}/_manifests`, which distribution lacks), computed from the distribution
+ * registry's storage, which has no API for it:
+ * `{rootDir}/docker/registry/v2/repositories/{repo}/_manifests/revisions/sha256/{hex}/link` for every
  * manifest still stored and `…/_manifests/tags/{tag}/current/link` for where each tag points. A manifest DELETE removes
  * its revision link and the tags on it, so the list follows deletes at once.
  * Shape (one entry per manifest): as ACR answers, e.g. the recording in Azure/azure-sdk-for-js
@@ -8,6 +9,10 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
+import { type Json, obj } from '../context';
+import { API_VERSION_HEADER, registryError } from './errors';
+import { pageSize } from './paging';
+import { REPOSITORY } from './scopes';
 
 export interface ManifestEntry {
   readonly digest: string;
@@ -25,12 +30,7 @@ export interface ManifestEntry {
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
-
-type Json = Record<string, unknown>;
-
-function obj(v: unknown): Json {
-  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {};
-}
+const MANIFEST_ORDERS = ['', 'timedesc', 'timeasc'];
 
 async function readLink(file: string): Promise<{ digest: string; mtimeMs: number } | undefined> {
   try {
@@ -79,7 +79,7 @@ async function tagsByDigest(manifestsDir: string): Promise<Map<string, { tags: s
 }
 
 /** Every manifest stored in `repo`, or undefined when the repository does not exist. */
-export async function listStoredManifests(rootDir: string, repo: string): Promise<ManifestEntry[] | undefined> {
+async function listStoredManifests(rootDir: string, repo: string): Promise<ManifestEntry[] | undefined> {
   const v2 = path.join(rootDir, 'docker', 'registry', 'v2');
   const manifestsDir = path.join(v2, 'repositories', ...repo.split('/'), '_manifests');
   try {
@@ -123,4 +123,37 @@ export async function listStoredManifests(rootDir: string, repo: string): Promis
     });
   }
   return out;
+}
+
+/**
+ * One page of the list, after the caller checked `metadata_read` on the repository (what ACR's challenge asks for):
+ * ordered by digest, or by time with `orderby=timedesc|timeasc`; pages of `n` (≤ 100) after the digest `last`, with a
+ * Link header to the next.
+ */
+export async function manifestPage(
+  rootDir: string,
+  loginServer: string,
+  repo: string,
+  q: URLSearchParams,
+): Promise<{ body: unknown; headers: Record<string, string> }> {
+  if (!REPOSITORY.test(repo)) throw registryError(400, 'NAME_INVALID', 'invalid repository name', { name: repo });
+  const orderby = (q.get('orderby') ?? '').toLowerCase();
+  if (!MANIFEST_ORDERS.includes(orderby)) throw registryError(400, 'UNSUPPORTED', `orderby '${orderby}' is not supported; use timedesc or timeasc`);
+  const n = pageSize(q);
+  const all = await listStoredManifests(rootDir, repo);
+  if (!all) throw registryError(404, 'NAME_UNKNOWN', 'repository name not known to registry', { name: repo });
+  const byTime = (a: ManifestEntry, b: ManifestEntry): number => a.lastUpdateTime.localeCompare(b.lastUpdateTime) || a.digest.localeCompare(b.digest);
+  const sorted = [...all].sort(orderby === 'timedesc' ? (a, b) => byTime(b, a) : orderby === 'timeasc' ? byTime : (a, b) => a.digest.localeCompare(b.digest));
+  const last = q.get('last');
+  let start = 0;
+  if (last) {
+    const i = sorted.findIndex((m) => m.digest === last);
+    start = i >= 0 ? i + 1 : orderby === '' ? sorted.findIndex((m) => m.digest > last) : sorted.length;
+    if (start < 0) start = sorted.length;
+  }
+  const page = sorted.slice(start, start + n);
+  const headers: Record<string, string> = { ...API_VERSION_HEADER };
+  if (n > 0 && start + n < sorted.length)
+    headers['link'] = `</acr/v1/${repo}/_manifests?last=${encodeURIComponent(page.at(-1)!.digest)}&n=${n}&orderby=${orderby}>; rel="next"`;
+  return { body: { registry: loginServer, imageName: repo, manifests: page }, headers };
 }

@@ -1,0 +1,90 @@
+/**
+ * The ACR data plane of one registry, on its own HTTPS port: the token service (/oauth2/exchange, /oauth2/token),
+ * a token-checking, streaming proxy of /v2/ to a plain distribution registry, and ACR's manifest list
+ * (`GET /acr/v1/{repo}/_manifests`; see manifests.ts).
+ * Flow and shapes: docs/azure-service.md#data-plane-tokens; the token-auth challenge: docs/local-azure.md#registry-token-challenge.
+ */
+import type { ServerResponse } from 'node:http';
+import type { EmulatorRegistryConfig } from '../../config';
+import type { Emulator } from '../context';
+import { bearerToken, type HttpError, sendJson } from '../http';
+import type { Request, Router } from '../router';
+import { Backend } from './backend';
+import { API_VERSION_HEADER, registryError } from './errors';
+import { manifestPage } from './manifests';
+import { pageOf } from './paging';
+import { type Access, formatScope, isGranted, repositoryOf, requiredAccess } from './scopes';
+import { TokenService } from './token-service';
+
+class AcrFrontEnd {
+  readonly tokens: TokenService;
+  private readonly backend: Backend;
+
+  constructor(
+    emu: Emulator,
+    private readonly reg: EmulatorRegistryConfig,
+  ) {
+    this.tokens = new TokenService(emu, reg);
+    this.backend = new Backend(reg.backendUrl, this.tokens.loginServer);
+  }
+
+  private get loginServer(): string {
+    return this.tokens.loginServer;
+  }
+
+  private challenge(need: readonly Access[], error?: 'invalid_token' | 'insufficient_scope'): HttpError {
+    const scope = need.map(formatScope).join(' ');
+    const header = `Bearer realm="https://${this.loginServer}/oauth2/token",service="${this.loginServer}"${scope ? `,scope="${scope}"` : ''}${error ? `,error="${error}"` : ''}`;
+    const detail = need.flatMap((a) => a.actions.map((action) => ({ Type: a.type, Name: a.name, Action: action })));
+    return registryError(401, 'UNAUTHORIZED', 'authentication required', detail.length > 0 ? detail : null, { 'www-authenticate': header });
+  }
+
+  /** Checks the ACR access token against what the request needs; answers with the token challenge when it falls short. */
+  private authorize(req: Request, need: readonly Access[]): void {
+    const token = bearerToken(req);
+    const claims = token ? this.tokens.verifyOwn(token, 'access_token') : undefined;
+    if (!claims) throw this.challenge(need, token ? 'invalid_token' : undefined);
+    const access = Array.isArray(claims['access']) ? (claims['access'] as Access[]) : [];
+    if (!need.every((n) => isGranted(access, n))) throw this.challenge(need, 'insufficient_scope');
+  }
+
+  /** ACR's manifest list: needs `metadata_read` on the repository (what ACR's challenge asks for). */
+  async listManifests(req: Request, res: ServerResponse): Promise<void> {
+    const repo = req.params['repo'] ?? '';
+    this.authorize(req, [{ type: 'repository', name: repo, actions: ['metadata_read'] }]);
+    const page = await manifestPage(this.reg.rootDir, this.loginServer, repo, req.url.searchParams);
+    sendJson(res, 200, page.body, page.headers);
+  }
+
+  async v2(req: Request, res: ServerResponse): Promise<void> {
+    this.authorize(req, requiredAccess(req.method, req.url));
+    if (req.method === 'GET' && req.url.pathname === '/v2/_catalog') return this.listPaged(req, res, '/v2/_catalog', 'repositories', true);
+    const repo = repositoryOf(req.url.pathname);
+    if (req.method === 'GET' && repo && req.url.pathname === `/v2/${repo}/tags/list`) return this.listPaged(req, res, req.url.pathname, 'tags', false);
+    return this.backend.proxy(req, res);
+  }
+
+  /** Tags and catalog pages are cut here, ACR style, on top of the backend's full list. */
+  private async listPaged(req: Request, res: ServerResponse, path: string, field: 'tags' | 'repositories', paged: boolean): Promise<void> {
+    const all = await this.backend.fetchAll(path, field, paged);
+    if (!('items' in all)) {
+      res.writeHead(all.status, { 'content-type': all.contentType, ...API_VERSION_HEADER });
+      res.end(all.body);
+      return;
+    }
+    const page = pageOf(all.items, req.url.searchParams);
+    const headers: Record<string, string> = { ...API_VERSION_HEADER };
+    if (page.more) headers['link'] = `<${path}?last=${encodeURIComponent(page.items.at(-1)!)}&n=${page.n}>; rel="next"`;
+    const repo = field === 'tags' ? { name: path.slice('/v2/'.length, -'/tags/list'.length) } : {};
+    sendJson(res, 200, { ...repo, [field]: page.items }, headers);
+  }
+}
+
+export function registerAcr(router: Router, emu: Emulator, reg: EmulatorRegistryConfig): void {
+  const acr = new AcrFrontEnd(emu, reg);
+  router.add('acr', 'POST', /^\/oauth2\/exchange\/?$/, (req, res) => acr.tokens.exchange(req, res));
+  router.add('acr', 'POST', /^\/oauth2\/token\/?$/, (req, res) => acr.tokens.tokenPost(req, res));
+  router.add('acr', 'GET', /^\/oauth2\/token\/?$/, (req, res) => acr.tokens.tokenGet(req, res));
+  router.add('acr', 'GET', /^\/acr\/v1\/(?<repo>.+)\/_manifests$/, (req, res) => acr.listManifests(req, res));
+  router.add('acr', '*', /^\/v2(?:\/.*)?$/, (req, res) => acr.v2(req, res));
+}

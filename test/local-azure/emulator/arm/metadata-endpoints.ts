@@ -1,0 +1,44 @@
+/**
+ * `GET /metadata/endpoints`, ARM's cloud-discovery document: the object form before 2019, the array-of-clouds form
+ * since (Azure Stack / custom clouds). No token is needed, and the answer carries no request ids.
+ */
+import { ARM_AUDIENCES, type Emulator } from '../context';
+import { sendJson } from '../http';
+import type { Handler } from '../router';
+import { badRequest, missingApiVersion } from './frame';
+
+export function metadataEndpoints(emu: Emulator): Handler {
+  return (req, res) => {
+    const version = req.url.searchParams.get('api-version');
+    if (!version) throw missingApiVersion();
+    if (!/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(version)) {
+      throw badRequest(
+        'InvalidApiVersionParameter',
+        `The api-version '${version}' is invalid. The supported versions are '2022-09-01,2020-06-01,2019-05-01,2015-01-01'.`,
+      );
+    }
+    const base = emu.baseUrl;
+    if (version < '2019-01-01') {
+      sendJson(res, 200, {
+        galleryEndpoint: `${base}/gallery/`,
+        graphEndpoint: `${base}/graph/`,
+        portalEndpoint: `${base}/portal/`,
+        authentication: { loginEndpoint: `${base}/`, audiences: [ARM_AUDIENCES[0]] },
+      });
+      return;
+    }
+    sendJson(res, 200, [
+      {
+        name: 'LocalAzure',
+        portal: `${base}/portal`,
+        resourceManager: `${base}/`,
+        gallery: `${base}/gallery/`,
+        graph: `${base}/graph/`,
+        graphAudience: `${base}/graph/`,
+        microsoftGraphResourceId: `${base}/graph/`,
+        authentication: { loginEndpoint: base, audiences: [ARM_AUDIENCES[0]], tenant: 'common', identityProvider: 'AAD' },
+        suffixes: { storage: 'core.local-azure.test', keyVaultDns: 'vault.local-azure.test', acrLoginServer: 'azurecr.local-azure.test' },
+      },
+    ]);
+  };
+}

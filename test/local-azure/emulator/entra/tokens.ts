@@ -1,0 +1,125 @@
+/**
+ * Entra access tokens: the token endpoint issues them to the service principal, and every emulated service that
+ * takes them checks them here (`emu.tokens`), with the errors ARM gives for each way a token can be wrong.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { ACR_RESOURCE, ARM_AUDIENCES, type Emulator, KEY_VAULT_RESOURCE, type Outcome, STORAGE_RESOURCE, type TokenVerifier } from '../context';
+import { type Claims, decodeJwt, nowSeconds, SigningKey, verifyJwt } from '../jwt';
+
+/** No clock skew on expiry: everything runs on one clock, and tests shorten lifetimes to see expiry happen. */
+export const NBF_SKEW_SECONDS = 300;
+
+const trimSlash = (s: string): string => s.replace(/\/+$/, '');
+
+/** Resource URIs compare without trailing slashes and case (Entra and ARM both accept either spelling). */
+export function sameResource(a: string, b: string): boolean {
+  return trimSlash(a).toLowerCase() === trimSlash(b).toLowerCase();
+}
+
+/** The resources a token may be asked for. */
+export function knownResources(): string[] {
+  return [...ARM_AUDIENCES, KEY_VAULT_RESOURCE, STORAGE_RESOURCE, ACR_RESOURCE];
+}
+
+/** A stable GUID derived from a name, so principal ids survive restarts of the emulator. */
+function guidFrom(name: string): string {
+  const h = createHash('sha256').update(name).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** The service principal's object id: `oid`/`sub` of its access tokens. */
+export function servicePrincipalObjectId(clientId: string): string {
+  return guidFrom(`service-principal:${clientId}`);
+}
+
+/** Compares a presented secret with the expected one in constant time. */
+export function secretsEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** .NET's en-US general format (`3/23/2023 9:04:21 AM`), as ARM prints times in ExpiredAuthenticationToken. */
+function dotnetGeneral(seconds: number): string {
+  const d = new Date(seconds * 1000);
+  const h = d.getUTCHours();
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getUTCMonth() + 1}/${d.getUTCDate()}/${d.getUTCFullYear()} ${h % 12 === 0 ? 12 : h % 12}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} ${h < 12 ? 'AM' : 'PM'}`;
+}
+
+export class AccessTokens implements TokenVerifier {
+  readonly key = new SigningKey();
+
+  constructor(private readonly emu: Emulator) {}
+
+  get tenantId(): string {
+    return this.emu.config.tenantId.toLowerCase();
+  }
+
+  get stsIssuer(): string {
+    // Azurite's --oauth mode accepts only this issuer (docs/local-azure.md#azurites-oauth-issuer).
+    return `https://sts.windows.net/${this.tenantId}/`;
+  }
+
+  /** An app-only token of the service principal; appidacr '1' after a secret, '2' after an assertion. */
+  issue(resource: string, appidacr: '1' | '2', cae: boolean): { token: string; lifetime: number } {
+    const lifetime = this.emu.knobs.accessTokenLifetimeSeconds;
+    const now = nowSeconds();
+    const oid = servicePrincipalObjectId(this.emu.config.clientId);
+    const claims: Claims = {
+      aud: resource,
+      iss: this.stsIssuer,
+      iat: now,
+      nbf: now,
+      exp: now + lifetime,
+      aio: randomBytes(24).toString('base64url'),
+      appid: this.emu.config.clientId,
+      appidacr,
+      idp: this.stsIssuer,
+      idtyp: 'app',
+      oid,
+      rh: randomBytes(12).toString('base64url'),
+      sub: oid,
+      tid: this.tenantId,
+      uti: randomBytes(16).toString('base64url'),
+      ver: '1.0',
+      ...(cae ? { xms_cc: ['cp1'] } : {}),
+    };
+    return { token: this.key.sign(claims), lifetime };
+  }
+
+  verifyAccessToken(token: string, audiences: readonly string[]): Outcome<{ claims: Claims }> {
+    const invalid = { ok: false as const, status: 401, code: 'InvalidAuthenticationToken', message: 'The access token is invalid.' };
+    const d = decodeJwt(token);
+    if (!d || d.header['kid'] !== this.key.kid || !verifyJwt(token, this.key.publicKey, { skewSeconds: Number.POSITIVE_INFINITY }).ok) return invalid;
+    const { claims } = d;
+    if (claims.iss !== this.stsIssuer) {
+      return {
+        ok: false,
+        status: 401,
+        code: 'InvalidAuthenticationTokenTenant',
+        message: `The access token is from the wrong issuer '${String(claims.iss)}'. It must match the tenant '${this.stsIssuer}' associated with this subscription. Please use the authority (URL) '${this.emu.baseUrl}/${this.tenantId}' to get the token.`,
+      };
+    }
+    const now = nowSeconds();
+    if (typeof claims.exp !== 'number' || claims.exp <= now) {
+      return {
+        ok: false,
+        status: 401,
+        code: 'ExpiredAuthenticationToken',
+        message: `The access token expiry UTC time '${dotnetGeneral(typeof claims.exp === 'number' ? claims.exp : 0)}' is earlier than current UTC time '${dotnetGeneral(now)}'.`,
+      };
+    }
+    if (typeof claims.nbf === 'number' && claims.nbf - NBF_SKEW_SECONDS > now) return invalid;
+    const aud = typeof claims.aud === 'string' ? claims.aud : '';
+    if (!audiences.some((a) => sameResource(a, aud))) {
+      return {
+        ok: false,
+        status: 401,
+        code: 'InvalidAuthenticationTokenAudience',
+        message: `The access token has been obtained for wrong audience or resource '${aud}'. It should exactly match with one of the allowed audiences ${audiences.map((a) => `'${a}'`).join(',')}.`,
+      };
+    }
+    return { ok: true, claims };
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * Fault injection: the faults `POST {controlUrl}/faults` sets (kind 429, 429-no-retry-after, 500, 503, reset, delay)
+ * apply to the next `count` requests that match their service, method and path, on every port and every service but
+ * the control API. The server calls `injectFault` before it hands a request to its route.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { registryError } from './acr/errors';
+import { armError, correlationHeaders } from './arm/frame';
+import type { Fault, Knobs } from './context';
+import { type HttpError, sendJson } from './http';
+import { kvError } from './keyvault';
+import type { Service } from './router';
+
+/** The first fault that matches, counted down (and dropped once used up). */
+function takeFault(knobs: Knobs, service: Service, method: string, pathname: string): Fault | undefined {
+  const f = knobs.faults.find(
+    (x) =>
+      x.count > 0 &&
+      (x.service === undefined || x.service === '*' || x.service === service) &&
+      (x.method === undefined || x.method.toUpperCase() === method) &&
+      new RegExp(x.path).test(pathname),
+  );
+  if (f) f.count -= 1;
+  knobs.faults = knobs.faults.filter((x) => x.count > 0);
+  return f;
+}
+
+/**
+ * An injected failure in the shape of the service it hits: the ACR data plane answers with the registry API's
+ * `{"errors":[{code,message,detail}]}` (distribution's TOOMANYREQUESTS / UNKNOWN / UNAVAILABLE codes), everything else
+ * with `{"error":{code,message}}`; ARM and Key Vault answers carry their request ids, as real ones do.
+ */
+function injectedError(
+  service: Service,
+  raw: IncomingMessage,
+  status: number,
+  codes: { readonly code: string; readonly acrCode: string },
+  message: string,
+  extra: Record<string, string> = {},
+): HttpError {
+  switch (service) {
+    case 'acr':
+      return registryError(status, codes.acrCode, message, null, extra);
+    case 'arm':
+      return armError(status, codes.code, message, undefined, { ...correlationHeaders(raw), ...extra });
+    case 'keyvault':
+      return kvError(status, codes.code, message, undefined, { 'x-ms-request-id': randomUUID(), ...extra });
+    default:
+      return armError(status, codes.code, message, undefined, extra);
+  }
+}
+
+const THROTTLED = { code: 'TooManyRequests', acrCode: 'TOOMANYREQUESTS' };
+const SERVER_ERROR = { code: 'InternalServerError', acrCode: 'UNKNOWN' };
+const UNAVAILABLE = { code: 'ServiceUnavailable', acrCode: 'UNAVAILABLE' };
+
+/** Answers with the fault; returns true when the request must not be handled any further. */
+function applyFault(f: Fault, service: Service, raw: IncomingMessage, res: ServerResponse): boolean {
+  const answer = (status: number, codes: typeof THROTTLED, message: string, extra: Record<string, string> = {}): true => {
+    const e = injectedError(service, raw, status, codes, message, extra);
+    sendJson(res, e.status, e.body, { ...e.headers });
+    return true;
+  };
+  switch (f.kind) {
+    case 'delay': {
+      // The request is handled at once and only its answer is held back, as when ARM accepted a PUT but the
+      // client gave up waiting: the resource exists although the client never saw the response.
+      const end = res.end.bind(res) as (...a: unknown[]) => ServerResponse;
+      res.end = ((...args: unknown[]) => {
+        setTimeout(() => end(...args), f.delayMs ?? 1000);
+        return res;
+      }) as ServerResponse['end'];
+      return false;
+    }
+    case 'reset':
+      res.socket?.destroy();
+      return true;
+    case '429':
+      return answer(429, THROTTLED, 'Injected throttling (local Azure fault).', { 'retry-after': String(f.retryAfterSeconds ?? 1) });
+    case '429-no-retry-after':
+      return answer(429, THROTTLED, 'Injected throttling without Retry-After (local Azure fault).');
+    case '500':
+      return answer(500, SERVER_ERROR, 'Injected server error (local Azure fault).');
+    case '503':
+      return answer(
+        503,
+        UNAVAILABLE,
+        'Injected unavailability (local Azure fault).',
+        f.retryAfterSeconds !== undefined ? { 'retry-after': String(f.retryAfterSeconds) } : {},
+      );
+  }
+}
+
+/**
+ * Applies the next fault that matches the request, if any. Returns its kind (for the request log) and whether it
+ * answered the request (or reset the connection), so that the request must not be handled any further.
+ */
+export function injectFault(
+  knobs: Knobs,
+  service: Service,
+  method: string,
+  pathname: string,
+  raw: IncomingMessage,
+  res: ServerResponse,
+): { readonly kind: Fault['kind']; readonly answered: boolean } | undefined {
+  const f = takeFault(knobs, service, method, pathname);
+  return f ? { kind: f.kind, answered: applyFault(f, service, raw, res) } : undefined;
+}
