@@ -1,5 +1,8 @@
 /**
  * `npm run build`: bundles the action with ncc into dist/ (or `--out <dir>`), then writes dist/licenses.txt.
+ * The bundle is lean (docs/hosts.md#bundling): minified, the Azure SDKs in a chunk loaded only once the inputs are
+ * good (core/step.ts imports it lazily), and what is never called left out — @azure/identity's interactive browser
+ * login (the `open` package and its `xdg-open` script), which no credential this tool builds reaches.
  * ncc's own `--license` lists only packages outside its concatenated modules (1 of the 63 bundled, with ncc 0.45),
  * so the notices come from the build's module list instead: every package in the bundle, its license and its
  * license file. Deterministic: the same sources give the same files, wherever the checkout is (test/check-dist.sh).
@@ -9,6 +12,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { transformSync } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -16,10 +20,31 @@ interface StatsModule {
   readonly name?: string;
   readonly modules?: readonly StatsModule[];
 }
+interface StatsChunk {
+  readonly id?: number | string;
+  readonly files?: readonly string[];
+  readonly modules?: readonly StatsModule[];
+}
 interface Stats {
   readonly modules?: readonly StatsModule[];
-  readonly chunks?: readonly { readonly modules?: readonly StatsModule[] }[];
+  readonly chunks?: readonly StatsChunk[];
 }
+
+/** Packages bundled only for code this tool never calls; a chunk made of nothing else is dropped, with its assets. */
+const NEVER_CALLED = new Set([
+  'open',
+  'define-lazy-prop',
+  'default-browser',
+  'default-browser-id',
+  'bundle-name',
+  'run-applescript',
+  'is-inside-container',
+  'is-docker',
+  'is-wsl',
+  'wsl-utils',
+  'powershell-utils',
+]);
+const NEVER_CALLED_ASSETS = ['xdg-open'];
 
 /** `./node_modules/a/node_modules/@s/b/lib/x.js` → `node_modules/a/node_modules/@s/b` (the innermost package). */
 function packageDirOf(moduleName: string): string | undefined {
@@ -27,18 +52,40 @@ function packageDirOf(moduleName: string): string | undefined {
   return m?.[1];
 }
 
-function bundledPackageDirs(stats: Stats): string[] {
+function packageDirsOf(mods: readonly StatsModule[] | undefined, into = new Set<string>()): Set<string> {
+  for (const m of mods ?? []) {
+    const dir = m.name === undefined ? undefined : packageDirOf(m.name);
+    if (dir) into.add(dir);
+    packageDirsOf(m.modules, into);
+  }
+  return into;
+}
+
+const packageName = (dir: string): string => dir.replace(/^.*node_modules\//, '');
+
+/** The chunks that hold only never-called packages. */
+function neverCalledChunks(stats: Stats): StatsChunk[] {
+  return (stats.chunks ?? []).filter((c) => {
+    const names = [...packageDirsOf(c.modules)].map(packageName);
+    return names.length > 0 && names.every((n) => NEVER_CALLED.has(n));
+  });
+}
+
+/** The packages left in the bundle once the never-called chunks are dropped. */
+function bundledPackageDirs(stats: Stats, dropped: readonly StatsChunk[]): string[] {
   const dirs = new Set<string>();
-  const walk = (mods: readonly StatsModule[] | undefined): void => {
-    for (const m of mods ?? []) {
-      const dir = m.name === undefined ? undefined : packageDirOf(m.name);
-      if (dir) dirs.add(dir);
-      walk(m.modules);
-    }
-  };
-  walk(stats.modules);
-  for (const c of stats.chunks ?? []) walk(c.modules);
+  for (const c of stats.chunks ?? []) if (!dropped.includes(c)) packageDirsOf(c.modules, dirs);
+  if (!stats.chunks) packageDirsOf(stats.modules, dirs);
   return [...dirs];
+}
+
+/** ncc minifies the entry file only; its lazily loaded chunks get the same treatment here. */
+function minifyChunks(out: string): void {
+  for (const f of readdirSync(out).filter((f) => f.endsWith('.js') && f !== 'index.js')) {
+    const file = path.join(out, f);
+    const { code } = transformSync(readFileSync(file, 'utf8'), { minify: true, format: 'esm', target: 'node20', legalComments: 'none' });
+    writeFileSync(file, code);
+  }
 }
 
 /** The third-party notices: one block per package (name@version, license, license text), sorted by name. */
@@ -71,11 +118,15 @@ function main(): void {
   try {
     rmSync(out, { recursive: true, force: true });
     const stats = path.join(work, 'stats.json');
-    execFileSync(path.join(root, 'node_modules', '.bin', 'ncc'), ['build', 'action/index.ts', '-o', out, '--stats-out', stats, '--quiet'], {
+    execFileSync(path.join(root, 'node_modules', '.bin', 'ncc'), ['build', 'action/index.ts', '-o', out, '--minify', '--stats-out', stats, '--quiet'], {
       cwd: root,
       stdio: 'inherit',
     });
-    const dirs = bundledPackageDirs(JSON.parse(readFileSync(stats, 'utf8')) as Stats);
+    const parsed = JSON.parse(readFileSync(stats, 'utf8')) as Stats;
+    const dropped = neverCalledChunks(parsed);
+    for (const f of [...dropped.flatMap((c) => c.files ?? []), ...NEVER_CALLED_ASSETS]) rmSync(path.join(out, f), { force: true });
+    minifyChunks(out);
+    const dirs = bundledPackageDirs(parsed, dropped);
     writeFileSync(path.join(out, 'licenses.txt'), renderNotices(dirs, root));
     process.stdout.write(`built ${path.relative(process.cwd(), out) || '.'}: ${readdirSync(out).sort().join(', ')} (${dirs.length} bundled packages)\n`);
   } finally {

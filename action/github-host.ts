@@ -1,7 +1,7 @@
 /**
- * The GitHub side of the core's ports: inputs through core.getInput, logging through core.info/warning/debug and
- * ::group::, masking through core.setSecret, OIDC through core.getIDToken, and the Azure SDK's own log routed to
- * core.debug (visible only in debug runs).
+ * The GitHub side of the core's ports, loaded once the inputs are good (runner.ts does the rest): logging through
+ * core.info/warning/debug and ::group::, OIDC through core.getIDToken, the report through outputs, the job summary and
+ * annotations, and the Azure SDK's own log routed to core.debug (visible only in debug runs).
  */
 import * as core from '@actions/core';
 import { type AzureLogLevel, AzureLogger, setLogLevel } from '@azure/logger';
@@ -11,44 +11,10 @@ import { redact } from '../core/errors';
 import type { RunBudget } from '../core/budget';
 import type { Host } from '../core/host';
 import type { Logger } from '../core/ports';
-import type { InputReader } from '../core/settings';
-
-/** INPUT_<NAME> with hyphens kept, trimmed; '' (missing) reads as undefined. */
-export const githubInputs: InputReader = {
-  get: (name) => core.getInput(name) || undefined,
-};
-
-/**
- * Masks a secret and, for multi-line values (PEM, JSON), each line too: the runner matches masks within one log
- * line, so a multi-line secret masked only whole would leak line by line.
- */
-const masked = new Set<string>();
-
-export function maskSecret(value: string): void {
-  const text = value.trim();
-  if (!text || masked.has(text)) return;
-  masked.add(text);
-  core.setSecret(text);
-  // An azure/login-style creds JSON: the secret inside it can be printed on its own (e.g. in an SDK error), so mask it alone.
-  const creds = jsonObject(text);
-  if (creds) {
-    for (const [k, v] of Object.entries(creds)) if (typeof v === 'string' && /secret|password|certificate|key/i.test(k)) maskSecret(v);
-    return;
-  }
-  if (/[\r\n]/.test(text)) {
-    for (const line of text.split(/\r?\n/).map((l) => l.trim())) if (line.length >= 8 && !line.startsWith('-----')) core.setSecret(line);
-  }
-}
-
-function jsonObject(text: string): Record<string, unknown> | undefined {
-  if (!text.startsWith('{')) return undefined;
-  try {
-    const v: unknown = JSON.parse(text);
-    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined; // masked whole; parseSettings reports the bad input
-  }
-}
+import { type ReportSink, stepFileName } from '../core/publish';
+import type { Opened } from '../core/step';
+import * as path from 'node:path';
+import { maskSecret } from './runner';
 
 const LEVELS: readonly AzureLogLevel[] = ['verbose', 'info', 'warning', 'error'];
 
@@ -96,4 +62,35 @@ export function githubHost(budget: RunBudget, logger: Logger = githubLogger()): 
     // Offered only when the job has `permissions: id-token: write`, so that auth-type auto does not pick OIDC without it.
     ...(oidc ? { getIdToken: (audience: string) => core.getIDToken(audience) } : {}),
   };
+}
+
+/** GitHub shows at most 10 error and 10 warning annotations per step; the rest are in the summary and the report. */
+export const MAX_ANNOTATIONS = 10;
+
+export function githubSink(): ReportSink {
+  return {
+    setOutput: (name, value) => core.setOutput(name, value),
+    outputName: (name) => name,
+    // GITHUB_ACTION is the step's id, unique in the job: two steps of this action must not overwrite each other's report.
+    reportFile: path.join(runnerTempDir(), stepFileName('report', process.env['GITHUB_ACTION'])),
+    async writeSummary(markdown) {
+      if (!process.env['GITHUB_STEP_SUMMARY']) return core.debug('GITHUB_STEP_SUMMARY is not set: no job summary');
+      await core.summary.addRaw(markdown, true).write();
+    },
+    maxProblems: MAX_ANNOTATIONS,
+    problem: (level, p) => (level === 'warning' ? core.warning : core.error)(p.text, { title: p.title }),
+    warning: (m) => core.warning(m),
+    conclude(c) {
+      if (c.result === 'success') core.info(c.message);
+      else if (c.result === 'warning') core.warning(c.message, { title: 'acr-transfer: partial success' });
+      else core.setFailed(c.message);
+    },
+  };
+}
+
+/** The GitHub side once the inputs are good. */
+export function opened(): Opened {
+  routeAzureSdkLogs();
+  const logger = githubLogger();
+  return { logger, sink: githubSink(), host: (budget) => Promise.resolve(githubHost(budget, logger)) };
 }

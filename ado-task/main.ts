@@ -15,7 +15,7 @@ import { type Frontend, runStep } from '../core/step';
 import { adoHost, adoInputs, adoLine, adoLogger, agentTempDir, maskSecret, routeAzureSdkLogs } from './ado-host';
 import { hostCredential } from './credential';
 import { SERVICE_CONNECTION_INPUT } from './names';
-import { readServiceConnection } from './service-connection';
+import { readServiceConnection, type ServiceConnection } from './service-connection';
 
 /** Issues beyond this many go to the summary and the report only: a long list of issues buries the one that matters. */
 export const MAX_ISSUES = 20;
@@ -45,26 +45,34 @@ export function adoSink(): ReportSink {
 }
 
 export function adoFrontend(): Frontend {
+  const logger = adoLogger();
+  let connection: ServiceConnection | undefined;
   return {
-    logger: adoLogger(),
+    say: (m) => logger.info(m),
     mask: maskSecret,
-    routeSdkLogs: routeAzureSdkLogs,
+    fail: (message) => tl.setResult(tl.TaskResult.Failed, adoLine(message)),
     prepare() {
       const id = tl.getInput(SERVICE_CONNECTION_INPUT, false)?.trim();
       if (!id) throw new ConfigError(`Input '${SERVICE_CONNECTION_INPUT}' is required: the Azure Resource Manager service connection to use`);
-      const connection = readServiceConnection(id);
+      connection = readServiceConnection(id);
       return {
         inputs: adoInputs(connection.subscriptionId),
         secrets: [connection.servicePrincipalKey, connection.certificate, connection.systemAccessToken].filter((s): s is string => !!s),
-        async host(budget, logger) {
-          const built = await hostCredential(connection, { httpClient: createDefaultHttpClient(), signal: budget.signal, log: (m) => logger.info(m) });
-          logger.info(`Authenticating with service connection '${connection.id}': ${built.description}`);
-          return adoHost(budget, built.hostCredential, logger);
-        },
       };
     },
-    fail: (message) => tl.setResult(tl.TaskResult.Failed, adoLine(message)),
-    sink: adoSink(),
+    open() {
+      routeAzureSdkLogs();
+      const conn = connection!; // prepare() ran first: runStep opens only after the inputs parsed
+      return Promise.resolve({
+        logger,
+        sink: adoSink(),
+        async host(budget) {
+          const built = await hostCredential(conn, { httpClient: createDefaultHttpClient(), signal: budget.signal, log: (m) => logger.info(m) });
+          logger.info(`Authenticating with service connection '${conn.id}': ${built.description}`);
+          return adoHost(budget, built.hostCredential, logger);
+        },
+      });
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 /**
  * `npm run bench`: speed and memory, measured (not asserted) against the local Azure.
+ * - the action bundle: size, and cold start against a bare `node -e 0` (bundle.ts);
  * - local Azure start-up and shut-down (the issue asks for start-up within 5 s);
  * - the bundled action: a 120-artifact transfer (3 export runs in flight), the same again (resume: nothing to do),
  *   and one 64 MiB image; wall time, the action's peak RSS, ARM requests made;
@@ -15,6 +16,7 @@ import { type LocalAzureEnv, localAzureDir } from '../local-azure/config';
 import { seedImages } from '../local-azure/seed';
 import { createActionFixture, requestLog, stepInputs } from '../e2e/support/action-fixture';
 import { DIST_ENTRY, node24, runAction } from '../e2e/support/action-runner';
+import { bundleRows } from './bundle';
 
 const run = promisify(execFile);
 const CLI = path.join(__dirname, '..', 'local-azure', 'cli.ts');
@@ -73,6 +75,12 @@ function emulatorRss(): string {
 }
 
 async function main(): Promise<void> {
+  rows.push(
+    ...bundleRows(path.dirname(DIST_ENTRY), [
+      { label: 'Node 24', bin: node24() ?? process.execPath },
+      { label: `Node ${process.versions.node.split('.')[0]}`, bin: process.execPath },
+    ]),
+  );
   await startup();
   const f = await createActionFixture('bench');
   const tags = Array.from({ length: 40 }, (_, i) => `v${i + 1}`);

@@ -12,7 +12,8 @@ import { createServices } from '../../core/azure/services';
 import type { TransferReport } from '../../core/report';
 import { runOperation } from '../../core/run';
 // The same module main.ts gets for '@actions/core' (jest.config.js moduleNameMapper).
-import { fake } from './fakes/actions-core';
+import { type Call, fake } from './fakes/actions-core';
+import { parseWorkflowCommands } from '../e2e/support/workflow-commands';
 
 jest.mock('../../core/azure/services', () => ({ createServices: jest.fn() }));
 jest.mock('../../core/run', () => ({ runOperation: jest.fn() }));
@@ -59,6 +60,11 @@ const savedEnv = { ...process.env };
 
 beforeEach(() => {
   fake.reset();
+  // The step's own workflow commands (runner.ts) go to stdout: record them in the same ordered log as the fake's calls.
+  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    fake.calls.push(['stdout', String(chunk)]);
+    return true;
+  });
   mockedRun.mockReset();
   mockedServices.mockReset();
   mockedServices.mockResolvedValue({ services: {} as never, cloud: {} as never, auth: { kind: 'service-principal', reason: 'test' } });
@@ -69,7 +75,10 @@ beforeEach(() => {
   process.exitCode = undefined;
 });
 
-afterEach(() => rmSync(tempDir, { recursive: true, force: true }));
+afterEach(() => {
+  jest.restoreAllMocks();
+  rmSync(tempDir, { recursive: true, force: true });
+});
 
 afterAll(() => {
   process.env = savedEnv;
@@ -82,14 +91,33 @@ function setInputs(inputs: Record<string, string>): void {
 
 const calls = (name: string): unknown[][] => fake.of(name);
 
+/** Workflow commands the step wrote to stdout itself (before @actions/core loads), in the order of every call. */
+const stdoutCommands = (name: string): string[] =>
+  parseWorkflowCommands(
+    fake
+      .of('stdout')
+      .map((c) => String(c[0]))
+      .join(''),
+  )
+    .filter((c) => c.command === name)
+    .map((c) => c.message);
+
 describe('run: inputs and masking', () => {
   it('masks the client secret, and a creds JSON with the secret inside it, before anything else is printed', async () => {
     const creds = JSON.stringify({ clientId: GUID, clientSecret: 'json-Secret-456', tenantId: GUID }, null, 2);
     setInputs({ creds });
     mockedRun.mockResolvedValue(report());
     await run();
-    const firstNonMask = fake.calls.findIndex((c) => c[0] !== 'setSecret');
-    expect(fake.calls.slice(0, firstNonMask).map((c) => c[1])).toEqual(expect.arrayContaining([SECRET, creds, 'json-Secret-456']));
+    const isMask = (c: Call): boolean => c[0] === 'stdout' && String(c[1]).startsWith('::add-mask::');
+    const firstNonMask = fake.calls.findIndex((c) => !isMask(c));
+    expect(firstNonMask).toBeGreaterThan(0);
+    const masks = parseWorkflowCommands(
+      fake.calls
+        .slice(0, firstNonMask)
+        .map((c) => String(c[1]))
+        .join(''),
+    ).map((c) => c.message);
+    expect(masks).toEqual(expect.arrayContaining([SECRET, creds, 'json-Secret-456']));
     expect(JSON.stringify(fake.calls.slice(firstNonMask))).not.toContain('json-Secret-456');
   });
 
@@ -100,7 +128,7 @@ describe('run: inputs and masking', () => {
     setInputs({ 'client-certificate': pem });
     mockedRun.mockResolvedValue(report());
     await run();
-    const masked = calls('setSecret').map((c) => c[0]);
+    const masked = stdoutCommands('add-mask');
     expect(masked).toEqual(expect.arrayContaining([pem, ...body.filter((l) => !l.startsWith('-----'))]));
     expect(masked).not.toContain(begin);
   });
@@ -108,8 +136,11 @@ describe('run: inputs and masking', () => {
   it('fails a bad input with one setFailed line naming it, and never reaches Azure', async () => {
     setInputs({ 'export-pipeline': 'bad-name' });
     await run();
-    expect(calls('setFailed')).toEqual([["Input 'export-pipeline' is 'bad-name': it must be 5 to 50 letters or digits (no hyphens or underscores)"]]);
-    expect(calls('error')).toEqual([]);
+    expect(stdoutCommands('error')).toEqual(["Input 'export-pipeline' is 'bad-name': it must be 5 to 50 letters or digits (no hyphens or underscores)"]);
+    // Nothing else was printed, and @actions/core was never needed.
+    expect(fake.calls.filter((c) => c[0] !== 'stdout' || !String(c[1]).startsWith('::add-mask::'))).toEqual([
+      ['stdout', "::error::Input 'export-pipeline' is 'bad-name': it must be 5 to 50 letters or digits (no hyphens or underscores)\n"],
+    ]);
     expect(calls('setOutput')).toEqual([]);
     expect(mockedServices).not.toHaveBeenCalled();
     expect(process.exitCode).toBe(1);
