@@ -21,6 +21,8 @@ export type SasSigning = (typeof SAS_SIGNINGS)[number];
 export const STORAGE_ACCESS_MODES = ['sas-token', 'managed-identity'] as const;
 export type StorageAccessMode = (typeof STORAGE_ACCESS_MODES)[number];
 export const TRIGGER_STATES = ['disabled', 'enabled'] as const;
+export const REFERRER_MODES = ['include', 'skip'] as const;
+export type ReferrerMode = (typeof REFERRER_MODES)[number];
 
 export interface InputSpec {
   /** kebab-case (GitHub); ADO uses camelCase(name). */
@@ -250,6 +252,23 @@ export const INPUTS: readonly InputSpec[] = [
     description: 'Leave out artifacts whose digest the target registry already has under that tag.',
   },
   {
+    name: 'referrers',
+    group: 'run',
+    default: 'include',
+    usedBy: ['export', 'transfer'],
+    choices: REFERRER_MODES,
+    description:
+      'include: carry what refers to each artifact (signatures, SBOMs, attestations: the OCI referrers API and cosign tags), recursively, in the same runs; skip: the artifacts alone.',
+  },
+  {
+    name: 'require-referrers',
+    group: 'run',
+    usedBy: ['export', 'transfer'],
+    multiline: true,
+    description:
+      'Artifact types (e.g. application/vnd.cncf.notary.signature) each artifact must have a referrer of; one lacking any is refused before any run. Checks presence, not signatures.',
+  },
+  {
     name: 'verify',
     group: 'run',
     default: 'true',
@@ -311,6 +330,10 @@ export const OUTPUTS: readonly OutputSpec[] = [
   { name: 'runs', description: 'JSON array of pipeline runs: {name, pipeline, kind, status, blob, artifacts, startTime, finishTime, error}.' },
   { name: 'blobs', description: 'JSON array of export blob names.' },
   { name: 'imported-artifacts', description: 'JSON array of repo:tag@sha256:... verified in the target registry.' },
+  {
+    name: 'referrers',
+    description: 'JSON array of the referrers carried with each artifact: {artifact, referrer, digest, artifactType, subject, result, targetDigest, reason}.',
+  },
   { name: 'failed-artifacts', description: 'JSON array of {artifact, reason}.' },
   { name: 'report-path', description: 'Path of the JSON report file (the same data as the job summary).' },
   { name: 'checks', description: 'JSON array of check items (check, and the preflight of the other operations): {id, title, status, detail, fix}.' },

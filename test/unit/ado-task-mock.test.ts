@@ -139,7 +139,7 @@ describe('ADO task under the mock runner', () => {
     expect(r.call!.signal).toBe(true);
     expect(r.secrets).toContain(KEY);
     // Output variables, isOutput=true, named in camelCase.
-    expect(Object.keys(r.outputs).sort()).toEqual(['blobs', 'changes', 'checks', 'failedArtifacts', 'importedArtifacts', 'reportPath', 'runs']);
+    expect(Object.keys(r.outputs).sort()).toEqual(['blobs', 'changes', 'checks', 'failedArtifacts', 'importedArtifacts', 'referrers', 'reportPath', 'runs']);
     expect(JSON.parse(r.outputs['blobs']!)).toEqual(['blob-1']);
     expect(JSON.parse(readFileSync(r.outputs['reportPath']!, 'utf8'))).toMatchObject({ operation: 'export', outcome: 'succeeded' });
     expect(r.summaries).toHaveLength(1);
