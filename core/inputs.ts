@@ -1,7 +1,8 @@
 /**
- * The public interface: every input and output, named once here with every fact about it (which operations use or
- * need it, its choices, how it is shown). action.yml, the ADO task.json, the README tables, the settings parser and
- * the question "which operation touches what" all derive from this table (docs/interface.md describes it for users).
+ * The public interface: every input, named once here with every fact about it (which operations use or need it, its
+ * choices, how it is shown), and every output (outputs.ts, re-exported here). action.yml, the ADO task.json, the README
+ * tables, the settings parser and the question "which operation touches what" all derive from this table
+ * (docs/interface.md describes it for users).
  */
 export const OPERATIONS = ['export', 'import', 'copy', 'transfer', 'setup', 'check', 'cleanup'] as const;
 export type Operation = (typeof OPERATIONS)[number];
@@ -321,27 +322,7 @@ export const INPUTS: readonly InputSpec[] = [
   },
 ];
 
-export interface OutputSpec {
-  readonly name: string;
-  readonly description: string;
-}
-
-export const OUTPUTS: readonly OutputSpec[] = [
-  { name: 'runs', description: 'JSON array of pipeline runs: {name, pipeline, kind, status, blob, artifacts, startTime, finishTime, error}.' },
-  { name: 'blobs', description: 'JSON array of export blob names.' },
-  { name: 'imported-artifacts', description: 'JSON array of repo:tag@sha256:... verified in the target registry.' },
-  {
-    name: 'referrers',
-    description: 'JSON array of the referrers carried with each artifact: {artifact, referrer, digest, artifactType, subject, result, targetDigest, reason}.',
-  },
-  { name: 'failed-artifacts', description: 'JSON array of {artifact, reason}.' },
-  { name: 'report-path', description: 'Path of the JSON report file (the same data as the job summary).' },
-  { name: 'checks', description: 'JSON array of check items (check, and the preflight of the other operations): {id, title, status, detail, fix}.' },
-  {
-    name: 'changes',
-    description: 'JSON array of what setup and cleanup changed or, in a dry run, would change: {kind, name, scope, action, status, detail, error}.',
-  },
-];
+export { OUTPUTS, type OutputSpec } from './outputs';
 
 /** The input spec of a name in INPUTS; a name that is not there is a bug, not an input error. */
 export function inputSpec(name: string): InputSpec {
