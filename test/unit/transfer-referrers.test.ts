@@ -225,6 +225,22 @@ describe('operations with referrers', () => {
     expect(w.src.calls.listReferrers).toBe(0);
   });
 
+  it('with skip-existing, a signature added after the image was promoted travels alone', async () => {
+    const w = makeWorld();
+    const { app, sig, sbom } = signed(w);
+    w.dst.push('app', 'v1', app);
+    w.dst.attach('app', app, SPDX);
+    const report = await runOperation(w.settings({ operation: 'transfer', artifacts: 'app:v1', 'skip-existing': 'true' }), w.host, w.services);
+    expect(report.outcome).toBe('succeeded');
+    expect(w.dst.manifests.get('app')?.has(sbom)).toBe(true);
+    expect(w.arm.runPuts.find((p) => p.spec.kind === 'export')?.spec.artifacts).toEqual([`app@${sig}`]);
+    expect(report.artifacts[0]).toMatchObject({ artifact: 'app:v1', result: 'skipped' });
+    expect(report.artifacts[0]?.referrers?.map((r) => [r.artifact, r.result])).toEqual([
+      [`app@${sbom}`, 'skipped'],
+      [`app@${sig}`, 'verified'],
+    ]);
+  });
+
   it('dry run shows the referrers planned in the batch of their artifact', async () => {
     const w = makeWorld();
     const { sig } = signed(w);
