@@ -29,7 +29,7 @@ export async function supplyChain(
   if (mode === 'skip' && required.length === 0) return { artifacts, refused: [] };
   const tags: TagCache = new Map();
   const found = await ctx.log.group(`Discover referrers in ${source.loginServer}`, async () => {
-    const all = await mapLimit(artifacts, 4, (a) => discoverReferrers(source, a, tags));
+    const all = await mapLimit(artifacts, 8, (a) => discoverReferrers(source, a, tags));
     artifacts.forEach((a, i) => {
       const list = all[i] ?? [];
       ctx.log.info(
