@@ -1,7 +1,8 @@
 /**
- * The public interface: every input and output, named once here with every fact about it (which operations use or
- * need it, its choices, how it is shown). action.yml, the ADO task.json, the README tables, the settings parser and
- * the question "which operation touches what" all derive from this table (docs/interface.md describes it for users).
+ * The public interface: every input, named once here with every fact about it (which operations use or need it, its
+ * choices, how it is shown), and every output (outputs.ts, re-exported here). action.yml, the ADO task.json, the README
+ * tables, the settings parser and the question "which operation touches what" all derive from this table
+ * (docs/interface.md describes it for users).
  */
 export const OPERATIONS = ['export', 'import', 'copy', 'transfer', 'setup', 'check', 'cleanup'] as const;
 export type Operation = (typeof OPERATIONS)[number];
@@ -21,6 +22,8 @@ export type SasSigning = (typeof SAS_SIGNINGS)[number];
 export const STORAGE_ACCESS_MODES = ['sas-token', 'managed-identity'] as const;
 export type StorageAccessMode = (typeof STORAGE_ACCESS_MODES)[number];
 export const TRIGGER_STATES = ['disabled', 'enabled'] as const;
+export const REFERRER_MODES = ['include', 'skip'] as const;
+export type ReferrerMode = (typeof REFERRER_MODES)[number];
 
 export interface InputSpec {
   /** kebab-case (GitHub); ADO uses camelCase(name). */
@@ -250,6 +253,23 @@ export const INPUTS: readonly InputSpec[] = [
     description: 'Leave out artifacts whose digest the target registry already has under that tag.',
   },
   {
+    name: 'referrers',
+    group: 'run',
+    default: 'include',
+    usedBy: ['export', 'transfer'],
+    choices: REFERRER_MODES,
+    description:
+      'include: carry what refers to each artifact (signatures, SBOMs, attestations: the OCI referrers API and cosign tags), recursively, in the same runs; skip: the artifacts alone.',
+  },
+  {
+    name: 'require-referrers',
+    group: 'run',
+    usedBy: ['export', 'transfer'],
+    multiline: true,
+    description:
+      'Artifact types (e.g. application/vnd.cncf.notary.signature) each artifact must have a referrer of; one lacking any is refused before any run. Checks presence, not signatures.',
+  },
+  {
     name: 'verify',
     group: 'run',
     default: 'true',
@@ -302,23 +322,7 @@ export const INPUTS: readonly InputSpec[] = [
   },
 ];
 
-export interface OutputSpec {
-  readonly name: string;
-  readonly description: string;
-}
-
-export const OUTPUTS: readonly OutputSpec[] = [
-  { name: 'runs', description: 'JSON array of pipeline runs: {name, pipeline, kind, status, blob, artifacts, startTime, finishTime, error}.' },
-  { name: 'blobs', description: 'JSON array of export blob names.' },
-  { name: 'imported-artifacts', description: 'JSON array of repo:tag@sha256:... verified in the target registry.' },
-  { name: 'failed-artifacts', description: 'JSON array of {artifact, reason}.' },
-  { name: 'report-path', description: 'Path of the JSON report file (the same data as the job summary).' },
-  { name: 'checks', description: 'JSON array of check items (check, and the preflight of the other operations): {id, title, status, detail, fix}.' },
-  {
-    name: 'changes',
-    description: 'JSON array of what setup and cleanup changed or, in a dry run, would change: {kind, name, scope, action, status, detail, error}.',
-  },
-];
+export { OUTPUTS, type OutputSpec } from './outputs';
 
 /** The input spec of a name in INPUTS; a name that is not there is a bug, not an input error. */
 export function inputSpec(name: string): InputSpec {

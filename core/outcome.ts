@@ -23,7 +23,12 @@ export function problems(report: TransferReport): { readonly level: 'error' | 'w
     }
   }
   for (const b of report.blobs) if (b.error !== undefined) items.push({ title: `Blob ${b.name}`, text: `blob '${b.name}': ${b.error}` });
-  for (const a of report.artifacts) if (a.result === 'failed') items.push({ title: `Artifact ${a.artifact}`, text: `${a.artifact}: ${a.reason ?? 'failed'}` });
+  for (const a of report.artifacts) {
+    if (a.result === 'failed') items.push({ title: `Artifact ${a.artifact}`, text: `${a.artifact}: ${a.reason ?? 'failed'}` });
+    for (const r of a.referrers ?? [])
+      if (r.result === 'failed')
+        items.push({ title: `Referrer ${r.artifact}`, text: `${r.artifact} (${r.artifactType ?? 'referrer'} of ${a.artifact}): ${r.reason ?? 'failed'}` });
+  }
   for (const c of report.checks)
     if (c.status === 'fail') items.push({ title: `Check ${c.id}`, text: `${c.title}: ${c.detail}${c.fix ? ` (fix: ${c.fix})` : ''}` });
   for (const c of report.changes)
@@ -40,7 +45,7 @@ export interface Conclusion {
 
 /** The step's result: failed, cancelled and timed-out fail it; partial (ContinueOnErrors) passes with warnings. */
 export function conclude(report: TransferReport, failedArtifactsOutput: string): Conclusion {
-  const failed = report.artifacts.filter((a) => a.result === 'failed').length;
+  const failed = report.artifacts.flatMap((a) => [a, ...(a.referrers ?? [])]).filter((a) => a.result === 'failed').length;
   const op = `acr-transfer ${report.operation}${report.dryRun ? ' (dry run)' : ''}`;
   switch (report.outcome) {
     case 'succeeded':

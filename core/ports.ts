@@ -130,6 +130,8 @@ export interface ManifestInfo {
   readonly manifests: readonly { readonly digest: string; readonly mediaType?: string; readonly platform?: string }[];
   /** OCI 1.1 referrers (signatures, SBOMs) name the manifest they are about. */
   readonly subject?: string;
+  /** OCI 1.1 `artifactType` of an artifact manifest. */
+  readonly artifactType?: string;
 }
 
 /** One manifest of a repository as ACR lists it (GET /acr/v1/{repo}/_manifests). */
@@ -141,6 +143,15 @@ export interface ManifestSummary {
   readonly lastUpdateTime?: string;
   /** changeableAttributes.deleteEnabled: false locks it. */
   readonly deleteEnabled?: boolean;
+}
+
+/** One entry of a referrers list (OCI 1.1: an image index's descriptors, https://github.com/opencontainers/distribution-spec/blob/main/spec.md#listing-referrers). */
+export interface ReferrerDescriptor {
+  readonly digest: string;
+  readonly mediaType?: string;
+  /** The manifest's artifactType, or its config's media type when it has none (as the spec has registries fill it). */
+  readonly artifactType?: string;
+  readonly size?: number;
 }
 
 export interface RegistryDataPlane {
@@ -156,6 +167,11 @@ export interface RegistryDataPlane {
   listManifests(repository: string): Promise<ManifestSummary[]>;
   /** Deletes a manifest by digest (needs the delete action); a manifest already gone is not an error. */
   deleteManifest(repository: string, digest: string): Promise<void>;
+  /**
+   * What refers to the manifest `digest` (GET /v2/{repo}/referrers/{digest}), across pages, of `artifactType` only when
+   * given (filtered by the registry, or here when it did not say it filtered); [] when the registry has no referrers API.
+   */
+  listReferrers(repository: string, digest: string, artifactType?: string): Promise<ReferrerDescriptor[]>;
 }
 
 export interface RegistryDataPlaneFactory {

@@ -2,7 +2,7 @@
  * Pure renderings of a TransferReport, shared by both front-ends: the outputs (JSON strings, by output name)
  * and the summary Markdown (GitHub job summary, ADO task.uploadsummary).
  */
-import type { ArtifactReport, CheckItem, RunReport, TransferReport } from './report';
+import type { ArtifactReport, CheckItem, ReferrerReport, RunReport, TransferReport } from './report';
 
 /** imported-artifacts entries: `repo:tag@sha256:…` (a digest reference is already pinned). */
 export function pinned(a: ArtifactReport): string {
@@ -10,7 +10,12 @@ export function pinned(a: ArtifactReport): string {
   return a.artifact.includes('@') || digest === undefined ? a.artifact : `${a.artifact}@${digest}`;
 }
 
-/** The outputs `runs`, `blobs`, `imported-artifacts`, `failed-artifacts`, `checks` and `changes`; the front-end adds `report-path`. */
+/** Every referrer carried, with the artifact it was carried with. */
+function referrerRows(report: TransferReport): { of: ArtifactReport; r: ReferrerReport }[] {
+  return report.artifacts.flatMap((of) => (of.referrers ?? []).map((r) => ({ of, r })));
+}
+
+/** The outputs `runs`, `blobs`, `imported-artifacts`, `referrers`, `failed-artifacts`, `checks` and `changes`; the front-end adds `report-path`. */
 export function renderOutputs(report: TransferReport): Record<string, string> {
   const runs = report.runs.map((r) => ({
     name: r.name,
@@ -27,9 +32,27 @@ export function renderOutputs(report: TransferReport): Record<string, string> {
     runs: JSON.stringify(runs),
     blobs: JSON.stringify(report.blobs.filter((b) => b.error === undefined).map((b) => b.name)),
     'imported-artifacts': JSON.stringify(report.artifacts.filter((a) => a.result === 'verified' || a.result === 'imported').map(pinned)),
-    'failed-artifacts': JSON.stringify(
-      report.artifacts.filter((a) => a.result === 'failed').map((a) => ({ artifact: a.artifact, reason: a.reason ?? 'unknown reason' })),
+    referrers: JSON.stringify(
+      referrerRows(report).map(({ of, r }) => ({
+        artifact: of.artifact,
+        referrer: r.artifact,
+        digest: r.digest ?? null,
+        artifactType: r.artifactType ?? null,
+        subject: r.subject,
+        result: r.result,
+        targetDigest: r.targetDigest ?? null,
+        reason: r.reason ?? null,
+      })),
     ),
+    'failed-artifacts': JSON.stringify([
+      ...report.artifacts.filter((a) => a.result === 'failed').map((a) => ({ artifact: a.artifact, reason: a.reason ?? 'unknown reason' })),
+      ...referrerRows(report)
+        .filter(({ r }) => r.result === 'failed')
+        .map(({ of, r }) => ({
+          artifact: r.artifact,
+          reason: `referrer (${r.artifactType ?? 'no artifactType'}) of '${of.artifact}': ${r.reason ?? 'unknown reason'}`,
+        })),
+    ]),
     checks: JSON.stringify(report.checks.map((c) => ({ id: c.id, title: c.title, status: c.status, detail: c.detail, fix: c.fix ?? null }))),
     changes: JSON.stringify(
       report.changes.map((c) => ({
@@ -102,6 +125,10 @@ function table(header: readonly string[], rows: readonly (readonly (string | num
   ];
 }
 
+function resultCell(a: { result: string; reason?: string }): string {
+  return a.result === 'failed' && a.reason ? `failed: ${a.reason}` : a.result;
+}
+
 function runOf(a: ArtifactReport): string {
   return [a.exportRun, a.importRun].filter((r): r is string => r !== undefined).join(', ');
 }
@@ -126,6 +153,7 @@ export function renderSummary(report: TransferReport): string {
       ].filter(Boolean)
     : [
         `${report.artifacts.length} artifacts`,
+        ...(referrerRows(report).length > 0 ? [`${referrerRows(report).length} referrers`] : []),
         ...(['verified', 'imported', 'exported', 'skipped', 'failed', 'pending', 'planned'] as const)
           .map((r) => [r, count((a) => a.result === r)] as const)
           .filter(([, n]) => n > 0)
@@ -180,14 +208,18 @@ export function renderSummary(report: TransferReport): string {
       '',
       ...table(
         ['artifact', 'source digest', 'batch', 'run', 'blob', 'result', 'target digest'],
-        report.artifacts.map((a) => [
-          a.artifact,
-          shortDigest(a.sourceDigest),
-          a.batch,
-          runOf(a),
-          a.blob,
-          a.result === 'failed' && a.reason ? `failed: ${a.reason}` : a.result,
-          shortDigest(a.targetDigest),
+        report.artifacts.flatMap((a) => [
+          [a.artifact, shortDigest(a.sourceDigest), a.batch, runOf(a), a.blob, resultCell(a), shortDigest(a.targetDigest)],
+          // Each referrer under its artifact: what it is, and how it travels when that is by a cosign tag.
+          ...(a.referrers ?? []).map((r) => [
+            `↳ ${r.artifactType ?? 'referrer'}${r.artifact.includes('@') ? '' : ` (tag ${r.artifact.slice(r.artifact.lastIndexOf(':') + 1)})`}`,
+            shortDigest(r.digest),
+            r.batch,
+            '',
+            '',
+            resultCell(r),
+            shortDigest(r.targetDigest),
+          ]),
         ]),
       ),
     );

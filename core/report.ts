@@ -1,3 +1,4 @@
+import type { ReferrerOf } from './domain/referrers';
 import type { Operation } from './inputs';
 import type { PipelineKind, RegistryUsage } from './ports';
 
@@ -15,6 +16,50 @@ export interface ArtifactReport {
   readonly result: ArtifactResult;
   readonly targetDigest?: string;
   readonly reason?: string;
+  /** The signatures, SBOMs and attestations carried with it (referrers: include). */
+  readonly referrers?: readonly ReferrerReport[];
+  /** Set on a referrer's own row while the operation runs; the report nests such rows under their artifact (nestReferrers). */
+  readonly referrer?: ReferrerOf;
+}
+
+/** One referrer carried with an artifact. */
+export interface ReferrerReport {
+  /** How it travels: `repo@sha256:…` (referrers API), or `repo:sha256-<hex>.sig` (cosign's tags). */
+  readonly artifact: string;
+  readonly digest?: string;
+  readonly artifactType?: string;
+  /** The digest it refers to: the artifact, a child of an index, or another referrer. */
+  readonly subject: string;
+  readonly batch?: number;
+  readonly result: ArtifactResult;
+  readonly targetDigest?: string;
+  readonly reason?: string;
+}
+
+/** Referrer rows under the artifact they were carried with (a row whose artifact is not in the list stays a row). */
+export function nestReferrers(artifacts: readonly ArtifactReport[]): ArtifactReport[] {
+  const roots = new Set(artifacts.filter((a) => a.referrer === undefined).map((a) => a.artifact));
+  const nested = new Map<string, ReferrerReport[]>();
+  for (const a of artifacts) {
+    const r = a.referrer;
+    if (r === undefined || !roots.has(r.of)) continue;
+    nested.set(r.of, [
+      ...(nested.get(r.of) ?? []),
+      {
+        artifact: a.artifact,
+        ...(a.sourceDigest !== undefined ? { digest: a.sourceDigest } : {}),
+        ...(r.artifactType !== undefined ? { artifactType: r.artifactType } : {}),
+        subject: r.subject,
+        ...(a.batch !== undefined ? { batch: a.batch } : {}),
+        result: a.result,
+        ...(a.targetDigest !== undefined ? { targetDigest: a.targetDigest } : {}),
+        ...(a.reason !== undefined ? { reason: a.reason } : {}),
+      },
+    ]);
+  }
+  return artifacts
+    .filter((a) => a.referrer === undefined || !roots.has(a.referrer.of))
+    .map((a) => (a.referrer === undefined && nested.has(a.artifact) ? { ...a, referrers: nested.get(a.artifact)! } : a));
 }
 
 export type RunStatus = 'planned' | 'reused' | 'running' | 'succeeded' | 'failed' | 'timed-out' | 'cancelled';

@@ -5,7 +5,7 @@ import type { Services } from './ports';
 import { runChecks } from './lifecycle/checks';
 import { runCleanup } from './lifecycle/cleanup';
 import { runSetup } from './lifecycle/setup';
-import type { ChangeItem, CheckItem, TransferReport, UsageReport } from './report';
+import { type ChangeItem, type CheckItem, nestReferrers, type TransferReport, type UsageReport } from './report';
 import { registriesOf, type TransferSettings } from './settings';
 import { interruption, oneLine, type OpContext, type OperationResult, warn } from './operation';
 import { runCopy } from './transfer/copy';
@@ -108,7 +108,7 @@ export async function runOperation(settings: TransferSettings, host: Host, servi
       outcome,
       startTime: new Date(start).toISOString(),
       finishTime: new Date(clock.now()).toISOString(),
-      artifacts: result.artifacts,
+      artifacts: nestReferrers(result.artifacts),
       runs: result.runs,
       blobs: result.blobs,
       checks,

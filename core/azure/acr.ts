@@ -6,7 +6,7 @@ import { createDefaultHttpClient, type HttpClient, type HttpMethods, type Pipeli
 import { createHash } from 'node:crypto';
 import { withoutTrailingSlash } from '../domain/urls';
 import { AzureRequestError, errorMessage } from '../errors';
-import type { ManifestBlob, ManifestInfo, ManifestSummary, RegistryDataPlane, RegistryDataPlaneFactory } from '../ports';
+import type { ManifestBlob, ManifestInfo, ManifestSummary, ReferrerDescriptor, RegistryDataPlane, RegistryDataPlaneFactory } from '../ports';
 import { type Clock, realClock } from '../retry';
 import { AcrHttp } from './acr-http';
 import { type AcrTokenOptions, AcrTokens } from './acr-tokens';
@@ -20,6 +20,8 @@ export const MANIFEST_ACCEPT = [
   'application/vnd.docker.distribution.manifest.v2+json',
   'application/vnd.oci.artifact.manifest.v1+json',
 ].join(', ');
+
+const MANIFEST_INDEX = 'application/vnd.oci.image.index.v1+json';
 
 /** ACR returns at most 100 repositories or tags per page. */
 const PAGE_SIZE = 100;
@@ -148,7 +150,35 @@ class AcrDataPlane implements RegistryDataPlane {
         ...(c.platform?.os ? { platform: `${c.platform.os}/${c.platform.architecture ?? ''}${c.platform.variant ? `/${c.platform.variant}` : ''}` } : {}),
       })),
       ...(m.subject?.digest ? { subject: m.subject.digest } : {}),
+      ...(m.artifactType ? { artifactType: m.artifactType } : {}),
     };
+  }
+
+  async listReferrers(repository: string, digest: string, artifactType?: string): Promise<ReferrerDescriptor[]> {
+    const out: ReferrerDescriptor[] = [];
+    let filtered = false;
+    const query = artifactType === undefined ? '' : `?artifactType=${encodeURIComponent(artifactType)}`;
+    // The OCI 1.1 referrers API (docs/azure-service.md#referrers): an image index per page, Link rel=next to the next one.
+    await this.paged(
+      `/v2/${repoPath(repository)}/referrers/${encodeURIComponent(digest)}${query}`,
+      `repository:${repository}:pull`,
+      `list referrers of '${repository}@${digest}'`,
+      (body, headers) => {
+        filtered ||= /(^|,)\s*artifactType\s*(,|$)/i.test(headers.get('oci-filters-applied') ?? '');
+        for (const d of (body as { manifests?: WireDescriptor[] | null }).manifests ?? []) {
+          if (!d.digest) continue;
+          out.push({
+            digest: d.digest,
+            ...(d.mediaType ? { mediaType: d.mediaType } : {}),
+            ...(d.artifactType ? { artifactType: d.artifactType } : {}),
+            ...(typeof d.size === 'number' ? { size: d.size } : {}),
+          });
+        }
+      },
+      MANIFEST_INDEX,
+    );
+    // A registry may ignore the filter; without OCI-Filters-Applied the list is filtered here (the spec asks clients to).
+    return artifactType === undefined || filtered ? out : out.filter((d) => d.artifactType === artifactType);
   }
 
   async listManifests(repository: string): Promise<ManifestSummary[]> {
@@ -185,15 +215,21 @@ class AcrDataPlane implements RegistryDataPlane {
   }
 
   /** GETs every page of a list, following Link rel=next; false when the first page is a 404 (no such repository). */
-  private async paged(first: string, scope: string, what: string, take: (body: unknown) => void): Promise<boolean> {
+  private async paged(
+    first: string,
+    scope: string,
+    what: string,
+    take: (body: unknown, headers: PipelineResponse['headers']) => void,
+    accept = 'application/json',
+  ): Promise<boolean> {
     let next: string | undefined = first;
     for (let page = 0; next !== undefined; page++) {
       if (page >= 100_000) throw new AzureRequestError(this.http.on(what), 200, 'TooManyPages', 'the list did not end');
-      const res = await this.call('GET', next, scope, what, { accept: 'application/json' });
+      const res = await this.call('GET', next, scope, what, { accept });
       if (res.status === 404 && page === 0) return false;
       if (res.status !== 200) throw this.http.error(res, what);
       try {
-        take(JSON.parse(res.bodyAsText ?? '{}'));
+        take(JSON.parse(res.bodyAsText ?? '{}'), res.headers);
       } catch (e) {
         throw new AzureRequestError(this.http.on(what), 200, 'InvalidResponse', `not JSON: ${errorMessage(e)}`);
       }
@@ -226,6 +262,7 @@ class AcrDataPlane implements RegistryDataPlane {
 
 interface WireDescriptor {
   readonly digest?: string;
+  readonly artifactType?: string;
   readonly size?: number;
   readonly mediaType?: string;
   readonly urls?: string[];
@@ -235,6 +272,7 @@ interface WireDescriptor {
 /** An OCI image manifest or index, or a Docker v2 manifest or manifest list: the fields read here. */
 interface WireManifest {
   readonly mediaType?: string;
+  readonly artifactType?: string;
   readonly layers?: readonly WireDescriptor[];
   readonly manifests?: readonly WireDescriptor[];
   readonly subject?: WireDescriptor;

@@ -9,6 +9,7 @@
  */
 import type { RegistryDataPlane } from '../ports';
 import { type ArtifactSpec, printArtifact } from './reference';
+import type { ReferrerOf } from './referrers';
 import { mapLimit } from '../operation';
 
 export interface ResolvedArtifact {
@@ -20,6 +21,8 @@ export interface ResolvedArtifact {
   readonly ref: string;
   /** The manifest digest in the source registry. */
   readonly sourceDigest: string;
+  /** Set on a signature, SBOM or attestation carried with an artifact (domain/referrers.ts). */
+  readonly referrer?: ReferrerOf;
 }
 
 export interface MissingArtifact {

@@ -14,6 +14,7 @@ import {
   inputSpec,
   type Operation,
   OPERATIONS,
+  type ReferrerMode,
   type SasSigning,
   type StorageAccessMode,
   usesInput,
@@ -21,7 +22,7 @@ import {
 import { authSettings } from './auth';
 import { bad, type InputReader, Inputs } from './reader';
 import type { CommonSettings, NonEmpty, PipelineIdentity, PipelineSettings, RegistryRef, SetupSide, Side, TransferSettings } from './types';
-import { BLOB_NAME, GUID, pipelineName, registry, secretUri, storageUri, UAI_ID } from './values';
+import { artifactTypes, BLOB_NAME, GUID, pipelineName, registry, secretUri, storageUri, UAI_ID } from './values';
 
 export type * from './types';
 export type { InputReader } from './reader';
@@ -149,6 +150,11 @@ function skipExistingIn(inp: Inputs, target: RegistryRef | undefined): { skipExi
   return { skipExistingIn: target };
 }
 
+/** What export and transfer carry besides the artifacts, and what each artifact must have. */
+function referrerSettings(inp: Inputs): { referrers: ReferrerMode; requireReferrers: string[] } {
+  return { referrers: inp.choice<ReferrerMode>('referrers')!, requireReferrers: artifactTypes(inp, 'require-referrers') };
+}
+
 function setup(inp: Inputs, c: CommonSettings): TransferSettings {
   const sides = nonEmpty(
     sidesOf(c, true).map((s): SetupSide => {
@@ -220,9 +226,9 @@ export function parseSettings(reader: InputReader): TransferSettings {
   const artifacts = nonEmpty(c.artifacts);
   switch (operation) {
     case 'export':
-      return { ...c, operation, source: source!, artifacts: artifacts!, ...skipExistingIn(inp, target) };
+      return { ...c, operation, source: source!, artifacts: artifacts!, ...skipExistingIn(inp, target), ...referrerSettings(inp) };
     case 'transfer':
-      return { ...c, operation, source: source!, target: target!, artifacts: artifacts!, ...skipExistingIn(inp, target) };
+      return { ...c, operation, source: source!, target: target!, artifacts: artifacts!, ...skipExistingIn(inp, target), ...referrerSettings(inp) };
     case 'import':
       if (c.blobs.length === 0 && !c.dryRun && !c.sourceTrigger)
         throw new ConfigError("Input 'blobs' is required for operation 'import' (the blob names the export wrote), unless 'source-trigger' is enabled");

@@ -3,7 +3,7 @@
  * (a registry, artifacts, blobs, a side to set up). The operations read these and never check an input again.
  */
 import type { ArtifactSpec } from '../domain/reference';
-import type { AuthType, CloudName, ExportOption, ImportOption, SasSigning, StorageAccessMode } from '../inputs';
+import type { AuthType, CloudName, ExportOption, ImportOption, ReferrerMode, SasSigning, StorageAccessMode } from '../inputs';
 import type { PipelineKind } from '../ports';
 
 export type NonEmpty<T> = readonly [T, ...T[]];
@@ -75,6 +75,10 @@ interface ExportingSettings extends CommonSettings {
   readonly artifacts: NonEmpty<ArtifactSpec>;
   /** skip-existing: the registry whose digests decide what to leave out; absent when it is off. */
   readonly skipExistingIn?: RegistryRef;
+  /** include: the artifacts' referrers travel with them; skip: the artifacts alone. */
+  readonly referrers: ReferrerMode;
+  /** Artifact types (media types) every artifact must have a referrer of, else it is refused before any run. */
+  readonly requireReferrers: readonly string[];
 }
 
 export interface ExportSettings extends ExportingSettings {

@@ -86,3 +86,17 @@ export function registry(inp: Inputs, which: 'source' | 'target', subscriptionId
     resourceId: `/subscriptions/${subscriptionId}/resourceGroups/${rg}/providers/Microsoft.ContainerRegistry/registries/${v}`,
   };
 }
+
+/** A media type without parameters, type/subtype (https://www.rfc-editor.org/rfc/rfc6838#section-4.2): what OCI artifactType holds. */
+const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
+
+/** require-referrers: artifact types, each once. */
+export function artifactTypes(inp: Inputs, name: string): string[] {
+  const out: string[] = [];
+  for (const t of inp.list(name)) {
+    if (!MEDIA_TYPE.test(t))
+      throw bad(name, t, 'each entry must be an artifact type: a media type such as application/vnd.cncf.notary.signature, without parameters');
+    if (!out.includes(t)) out.push(t);
+  }
+  return out;
+}

@@ -4,6 +4,7 @@ import { type ResolvedArtifact, resolveArtifacts } from '../domain/artifacts';
 import { continueOnErrors, failuresOf, mapLimit, type OpContext, type OperationResult, warn } from '../operation';
 import { ensurePipeline } from './pipelines';
 import { type Batch, planBatches } from './plan';
+import { supplyChain } from './referrers';
 import { executeRuns } from './runs';
 
 /** A blob the export wrote (or, in a dry run, would write), with the artifacts in it. */
@@ -22,9 +23,15 @@ export interface ExportResult extends OperationResult {
   readonly container?: string;
 }
 
-const inBatch = (a: ResolvedArtifact, b: Batch): Omit<ArtifactReport, 'result'> => ({
+/** The report of an artifact before it is in a batch: a referrer's row says whose it is. */
+const rowOf = (a: ResolvedArtifact): Pick<ArtifactReport, 'artifact' | 'sourceDigest' | 'referrer'> => ({
   artifact: a.ref,
   sourceDigest: a.sourceDigest,
+  ...(a.referrer !== undefined ? { referrer: a.referrer } : {}),
+});
+
+const inBatch = (a: ResolvedArtifact, b: Batch): Omit<ArtifactReport, 'result'> => ({
+  ...rowOf(a),
   batch: b.index,
   exportRun: b.exportRun,
   blob: b.blob,
@@ -45,8 +52,7 @@ async function splitExisting(
     const d = digests[i];
     if (d !== undefined && (a.digest !== undefined || d === a.sourceDigest)) {
       skipped.push({
-        artifact: a.ref,
-        sourceDigest: a.sourceDigest,
+        ...rowOf(a),
         targetDigest: d,
         result: 'skipped',
         reason: `${info.loginServer} already has ${d}${a.tag !== undefined ? ` as ${a.ref}` : ''}`,
@@ -62,20 +68,23 @@ export async function runExport(ctx: OpContext<ExportSettings | TransferOpSettin
   const { settings, services } = ctx;
   const { source } = settings;
   const info = await services.arm.getRegistry(source);
-  const resolution = await ctx.log.group(`Resolve artifacts in ${info.loginServer}`, () =>
-    resolveArtifacts(settings.artifacts, services.registries.forLoginServer(info.loginServer)),
-  );
+  const registry = services.registries.forLoginServer(info.loginServer);
+  const resolution = await ctx.log.group(`Resolve artifacts in ${info.loginServer}`, () => resolveArtifacts(settings.artifacts, registry));
   ctx.log.info(`${resolution.artifacts.length} artifacts resolved${resolution.missing.length > 0 ? `, ${resolution.missing.length} not found` : ''}`);
-  const missing: ArtifactReport[] = resolution.missing.map((m) => ({ artifact: m.ref, result: 'failed', reason: m.reason }));
+  const chain = await supplyChain(ctx, registry, resolution.artifacts);
+  const missing: ArtifactReport[] = [
+    ...resolution.missing.map((m): ArtifactReport => ({ artifact: m.ref, result: 'failed', reason: m.reason })),
+    ...chain.refused,
+  ];
   if (missing.length > 0 && !continueOnErrors(settings, 'export')) {
-    // Stop before any ARM write: a misspelled artifact would otherwise fail a run after minutes of work.
-    const rest: ArtifactReport[] = resolution.artifacts.map((a) => ({ artifact: a.ref, sourceDigest: a.sourceDigest, result: 'pending' }));
+    // Stop before any ARM write: a misspelled or unsigned artifact would otherwise fail (or pass) after minutes of work.
+    const rest: ArtifactReport[] = chain.artifacts.map((a) => ({ ...rowOf(a), result: 'pending' }));
     return { artifacts: [...missing, ...rest], runs: [], blobs: [], failures: failuresOf(missing), exported: [] };
   }
 
   const { todo, skipped } = settings.skipExistingIn
-    ? await splitExisting(ctx, settings.skipExistingIn, resolution.artifacts)
-    : { todo: [...resolution.artifacts], skipped: [] };
+    ? await splitExisting(ctx, settings.skipExistingIn, chain.artifacts)
+    : { todo: [...chain.artifacts], skipped: [] };
   const plan = planBatches(todo, settings);
   ctx.log.info(
     `${todo.length} artifacts in ${plan.batches.length} batch${plan.batches.length === 1 ? '' : 'es'} of at most ${settings.maxArtifactsPerRun}: ${plan.batches.map((b) => `${b.blob} (run ${b.exportRun})`).join(', ')}`,

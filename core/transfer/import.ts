@@ -6,6 +6,7 @@ import type { ArtifactReport, RunReport } from '../report';
 import { continueOnErrors, failuresOf, mapLimit, type OpContext, type OperationResult, warn } from '../operation';
 import { ensurePipeline } from './pipelines';
 import { importRunName } from './plan';
+import { checkListed } from './referrers';
 import { executeRuns, type RunJob, triggeredFor } from './runs';
 
 /** A blob to import, with what the export put in it when known (transfer). */
@@ -140,7 +141,7 @@ export async function runImport(ctx: OpContext<ImportSettings | TransferOpSettin
       const list =
         known.length > 0 ? known : imported.map((artifact): ArtifactReport => ({ artifact, blob: j.blob, importRun: report.name, result: 'imported' }));
       if (list.length === 0) warn(ctx, `import run '${report.name}' reported no imported artifacts for blob '${j.blob}': nothing to verify`);
-      if (settings.verify) artifacts.push(...(await mapLimit(list, 8, (a) => verifyOne(registry, a))));
+      if (settings.verify) artifacts.push(...(await checkListed(registry, await mapLimit(list, 8, (a) => verifyOne(registry, a)))));
       else {
         // Without the digest check, the run's own list is the evidence.
         artifacts.push(

@@ -43,14 +43,38 @@ function runName(prefix: 'exp' | 'imp', blob: string): string {
 export const exportRunName = (blob: string): string => runName('exp', blob);
 export const importRunName = (blob: string): string => runName('imp', blob);
 
-/** Splits the (sorted) artifacts into batches of at most `maxArtifactsPerRun`; blobs are `<base>-1`, `<base>-2`, … */
+/**
+ * Splits the artifacts into batches of at most `maxArtifactsPerRun`, in order; blobs are `<base>-1`, `<base>-2`, …
+ * An artifact and the referrers carried with it (domain/referrers.ts) stay in one batch where they fit: a group that
+ * does not fit in what is left of the current batch starts the next one, and only a group larger than a batch is split.
+ */
 export function planBatches(artifacts: readonly ResolvedArtifact[], o: { readonly blobName?: string; readonly maxArtifactsPerRun: number }): Plan {
   const base = o.blobName ?? derivedBlobBase(artifacts, o.maxArtifactsPerRun);
-  const batches: Batch[] = [];
-  for (let i = 0; i < artifacts.length; i += o.maxArtifactsPerRun) {
-    const index = batches.length + 1;
-    const blob = `${base}-${index}`;
-    batches.push({ index, blob, exportRun: exportRunName(blob), importRun: importRunName(blob), artifacts: artifacts.slice(i, i + o.maxArtifactsPerRun) });
+  const max = o.maxArtifactsPerRun;
+  const groups = new Map<string, ResolvedArtifact[]>();
+  for (const a of artifacts) {
+    const key = a.referrer?.of ?? a.ref;
+    groups.set(key, [...(groups.get(key) ?? []), a]);
   }
+  const lists: ResolvedArtifact[][] = [];
+  for (const group of groups.values()) {
+    let rest = group;
+    const current = lists.at(-1);
+    if (current && current.length + rest.length <= max) {
+      current.push(...rest);
+      continue;
+    }
+    if (rest.length > max && current && current.length < max) {
+      // Too large for any batch: fill the current one first, then whole batches.
+      const room = max - current.length;
+      current.push(...rest.slice(0, room));
+      rest = rest.slice(room);
+    }
+    for (let i = 0; i < rest.length; i += max) lists.push(rest.slice(i, i + max));
+  }
+  const batches = lists.map((list, i): Batch => {
+    const blob = `${base}-${i + 1}`;
+    return { index: i + 1, blob, exportRun: exportRunName(blob), importRun: importRunName(blob), artifacts: list };
+  });
   return { base, batches };
 }

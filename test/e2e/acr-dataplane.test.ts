@@ -236,3 +236,71 @@ describe('skopeo through the front end', () => {
     );
   });
 });
+
+describe('the referrers API (OCI 1.1), computed from the stored manifests', () => {
+  const repo = unique('refs');
+  const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+  let image: Awaited<ReturnType<typeof seedImages>>[number];
+  let token: string;
+
+  beforeAll(async () => {
+    [image] = (await seedImages(reg.backendUrl, [{ repo, tag: 'v1', referrers: ['notation', 'signed-sbom', 'cosign'] }])) as [typeof image];
+    token = await accessToken(await refreshToken(), [`repository:${repo}:pull`]);
+  });
+
+  const get = (digest: string, query = ''): Promise<Response> =>
+    fetch(`${front}/v2/${repo}/referrers/${encodeURIComponent(digest)}${query}`, { headers: bearer(token) });
+  const byType = (t: string): string => image.referrers.find((r) => r.artifactType === t && r.subject === image.digest)!.digest;
+
+  test('lists what refers to a digest as an OCI image index with each artifactType; a cosign tag is not a referrer', async () => {
+    const r = await get(image.digest);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe(OCI_INDEX);
+    expect(r.headers.get('oci-filters-applied')).toBeNull();
+    const body = (await r.json()) as {
+      schemaVersion: number;
+      mediaType: string;
+      manifests: { digest: string; artifactType: string; size: number; mediaType: string }[];
+    };
+    expect(body).toMatchObject({ schemaVersion: 2, mediaType: OCI_INDEX });
+    const sig = byType('application/vnd.cncf.notary.signature');
+    const sbom = byType('application/spdx+json');
+    expect(body.manifests.map((m) => [m.digest, m.artifactType]).sort()).toEqual(
+      [
+        [sig, 'application/vnd.cncf.notary.signature'],
+        [sbom, 'application/spdx+json'],
+      ].sort(),
+    );
+    expect(body.manifests.every((m) => m.mediaType === OCI_MANIFEST && m.size > 0)).toBe(true);
+    // The signature of the SBOM refers to the SBOM.
+    const ofSbom = (await (await get(sbom)).json()) as { manifests: { artifactType: string }[] };
+    expect(ofSbom.manifests.map((m) => m.artifactType)).toEqual(['application/vnd.cncf.notary.signature']);
+  });
+
+  test('filters by artifactType and says so; pages with a Link rel=next', async () => {
+    const filtered = await get(image.digest, `?artifactType=${encodeURIComponent('application/spdx+json')}`);
+    expect(filtered.headers.get('oci-filters-applied')).toBe('artifactType');
+    expect(((await filtered.json()) as { manifests: { digest: string }[] }).manifests.map((m) => m.digest)).toEqual([byType('application/spdx+json')]);
+    const first = await get(image.digest, '?n=1');
+    const link = first.headers.get('link');
+    expect(link).toMatch(/^<\/v2\/.+\/referrers\/sha256:[a-f0-9]{64}\?last=sha256%3A[a-f0-9]{64}&n=1>; rel="next"$/);
+    const next = await fetch(`${front}${/<([^>]+)>/.exec(link!)![1]}`, { headers: bearer(token) });
+    expect(next.headers.get('link')).toBeNull();
+    const both = [
+      ...((await first.json()) as { manifests: { digest: string }[] }).manifests,
+      ...((await next.json()) as { manifests: { digest: string }[] }).manifests,
+    ];
+    expect(both.map((m) => m.digest).sort()).toEqual([byType('application/vnd.cncf.notary.signature'), byType('application/spdx+json')].sort());
+  });
+
+  test('a digest nothing refers to has an empty list; a bad digest is a 400, an unknown repository a 404, no token a 401', async () => {
+    const none = await get(`sha256:${'0'.repeat(64)}`);
+    expect(none.status).toBe(200);
+    expect(((await none.json()) as { manifests: unknown[] }).manifests).toEqual([]);
+    expect((await get('sha256:abc')).status).toBe(400);
+    const other = await accessToken(await refreshToken(), [`repository:${repo}-none:pull`]);
+    const unknown = await fetch(`${front}/v2/${repo}-none/referrers/${image.digest}`, { headers: bearer(other) });
+    expect(unknown.status).toBe(404);
+    expect((await fetch(`${front}/v2/${repo}/referrers/${image.digest}`)).status).toBe(401);
+  });
+});

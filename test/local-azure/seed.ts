@@ -2,8 +2,11 @@
  * Builds small OCI images without Docker (layer tar + gzip, config, manifest; optionally a multi-arch index)
  * and pushes them into a plain distribution registry. Deterministic: the same spec gives the same digests.
  *
- * CLI: node --import tsx test/local-azure/seed.ts <backendUrl> <repo:tag>[,multi][,mb=<MiB>][,seed=<text>] …
- *   prints one line per image: `<repo:tag> <digest>`.
+ * Referrers (referrers.ts) can be attached: a Notation-style signature, an SPDX SBOM (optionally signed), a cosign
+ * tag-scheme signature; to the image (the index of a multi-arch one) and to each child.
+ *
+ * CLI: node --import tsx test/local-azure/seed.ts <backendUrl> <repo:tag>[,multi][,mb=<MiB>][,seed=<text>][,refs=a+b][,childrefs=a+b] …
+ *   prints one line per image: `<repo:tag> <digest>`, and one per referrer.
  */
 import { execFile } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
@@ -13,6 +16,7 @@ import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { type ManifestBytes, OCI_INDEX, OCI_MANIFEST, RegistryClient, sha256Digest } from './emulator/transfer/registry-client';
+import { buildReferrers, pushReferrers, type ReferrerKind, type BuiltReferrer, type SeededReferrer, seededReferrer } from './referrers';
 
 export interface ImageSpec {
   readonly repo: string;
@@ -23,6 +27,10 @@ export interface ImageSpec {
   readonly payloadBytes?: number;
   /** An OCI index with linux/amd64 and linux/arm64 child manifests. */
   readonly multiArch?: boolean;
+  /** Referrers of the image (of the index, for a multi-arch image). */
+  readonly referrers?: readonly ReferrerKind[];
+  /** Referrers of each child of a multi-arch image. */
+  readonly childReferrers?: readonly ReferrerKind[];
 }
 
 export interface Blob {
@@ -39,6 +47,8 @@ export interface BuiltImage {
   readonly children: readonly ManifestBytes[];
   /** Configs and layers of all manifests. */
   readonly blobs: readonly Blob[];
+  /** Signatures, SBOMs… that refer to the image or its children, parents before what refers to them. */
+  readonly referrers: readonly BuiltReferrer[];
 }
 
 export interface SeededImage {
@@ -46,6 +56,7 @@ export interface SeededImage {
   readonly ref: string;
   readonly digest: string;
   readonly children: readonly { readonly platform: string; readonly digest: string }[];
+  readonly referrers: readonly SeededReferrer[];
 }
 
 const MTIME = new Date('2024-01-01T00:00:00Z');
@@ -113,7 +124,7 @@ export async function buildImage(spec: ImageSpec): Promise<BuiltImage> {
   const payload = spec.payloadBytes ?? 0;
   if (!spec.multiArch) {
     const { manifest, blobs } = await buildSingle(seed, PLATFORMS[0], payload);
-    return { spec, manifest, children: [], blobs };
+    return { spec, manifest, children: [], blobs, referrers: buildReferrers(spec.repo, manifest, spec.referrers ?? [], seed) };
   }
   const built = await Promise.all(PLATFORMS.map((p) => buildSingle(seed, p, payload)));
   const index = jsonBytes({
@@ -121,7 +132,12 @@ export async function buildImage(spec: ImageSpec): Promise<BuiltImage> {
     mediaType: OCI_INDEX,
     manifests: built.map((b, i) => ({ mediaType: OCI_MANIFEST, digest: b.manifest.digest, size: b.manifest.bytes.length, platform: PLATFORMS[i] })),
   });
-  return { spec, manifest: manifestOf(index, OCI_INDEX), children: built.map((b) => b.manifest), blobs: built.flatMap((b) => b.blobs) };
+  const top = manifestOf(index, OCI_INDEX);
+  const referrers = [
+    ...buildReferrers(spec.repo, top, spec.referrers ?? [], seed),
+    ...built.flatMap((b) => buildReferrers(spec.repo, b.manifest, spec.childReferrers ?? [], seed)),
+  ];
+  return { spec, manifest: top, children: built.map((b) => b.manifest), blobs: built.flatMap((b) => b.blobs), referrers };
 }
 
 function seeded(image: BuiltImage): SeededImage {
@@ -129,6 +145,7 @@ function seeded(image: BuiltImage): SeededImage {
     ref: `${image.spec.repo}:${image.spec.tag}`,
     digest: image.manifest.digest,
     children: image.children.map((c, i) => ({ platform: `${PLATFORMS[i]!.os}/${PLATFORMS[i]!.architecture}`, digest: c.digest })),
+    referrers: image.referrers.map(seededReferrer),
   };
 }
 
@@ -136,6 +153,7 @@ export async function pushImage(client: RegistryClient, image: BuiltImage): Prom
   for (const b of image.blobs) await client.pushBlob(image.spec.repo, b.digest, b.bytes.length, b.bytes);
   for (const c of image.children) await client.putManifest(image.spec.repo, c.digest, c);
   await client.putManifest(image.spec.repo, image.spec.tag, image.manifest);
+  await pushReferrers(client, image.spec.repo, image.referrers);
   return seeded(image);
 }
 
@@ -200,6 +218,7 @@ export async function seedImages(
         `oci:${dir}:${ref}`,
         `docker://${hostOf(backendUrl)}/${ref}`,
       ]);
+      await pushReferrers(new RegistryClient(backendUrl), img.spec.repo, img.referrers);
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -225,7 +244,9 @@ function parseCliSpec(arg: string): ImageSpec {
     if (k === 'multi') spec = { ...spec, multiArch: true };
     else if (k === 'mb') spec = { ...spec, payloadBytes: Math.round(Number(v) * 1024 * 1024) };
     else if (k === 'seed') spec = { ...spec, seed: v };
-    else throw new Error(`unknown option '${o}' (known: multi, mb=<MiB>, seed=<text>)`);
+    else if (k === 'refs') spec = { ...spec, referrers: v.split('+') as ReferrerKind[] };
+    else if (k === 'childrefs') spec = { ...spec, childReferrers: v.split('+') as ReferrerKind[] };
+    else throw new Error(`unknown option '${o}' (known: multi, mb=<MiB>, seed=<text>, refs=<kinds>, childrefs=<kinds>)`);
   }
   return spec;
 }
@@ -237,7 +258,11 @@ if (require.main === module) {
     process.exit(2);
   }
   seedImages(backendUrl, refs.map(parseCliSpec)).then(
-    (out) => out.forEach((s) => process.stdout.write(`${s.ref} ${s.digest}${s.children.map((c) => ` ${c.platform}=${c.digest}`).join('')}\n`)),
+    (out) =>
+      out.forEach((s) => {
+        process.stdout.write(`${s.ref} ${s.digest}${s.children.map((c) => ` ${c.platform}=${c.digest}`).join('')}\n`);
+        for (const r of s.referrers) process.stdout.write(`  ${r.artifactType} ${r.digest}${r.tag ? ` tag ${r.tag}` : ''} -> ${r.subject}\n`);
+      }),
     (e: unknown) => {
       process.stderr.write(`${(e as Error).message}\n`);
       process.exit(1);

@@ -152,7 +152,7 @@ describe('run: rendering the report', () => {
     mockedRun.mockResolvedValue(report());
     await run();
     const outputs = fake.outputs();
-    expect(Object.keys(outputs).sort()).toEqual(['blobs', 'changes', 'checks', 'failed-artifacts', 'imported-artifacts', 'report-path', 'runs']);
+    expect(Object.keys(outputs).sort()).toEqual(['blobs', 'changes', 'checks', 'failed-artifacts', 'imported-artifacts', 'referrers', 'report-path', 'runs']);
     expect(JSON.parse(outputs['blobs']!)).toEqual(['b-1']);
     expect(JSON.parse(outputs['runs']!)[0]).toMatchObject({ name: 'expx1', status: 'succeeded' });
     expect(outputs['report-path']).toBe(path.join(tempDir, 'acr-transfer-report-transfer-step.json'));

@@ -110,6 +110,19 @@ async function runScenario(s: Omit<MockScenario, 'taskPath'>): Promise<Ran> {
 }
 
 describe('ADO task under the mock runner', () => {
+  it('passes referrers and requireReferrers (a multi-line box) to the core', async () => {
+    const r = await runScenario({
+      inputs: { ...exportInputs, referrers: 'skip', requireReferrers: 'application/vnd.cncf.notary.signature\napplication/spdx+json' },
+      env: spnKey(),
+    });
+    expect(r.result).toBe('Succeeded');
+    const { settings } = r.call!;
+    expect(settings.operation === 'export' && [settings.referrers, settings.requireReferrers]).toEqual([
+      'skip',
+      ['application/vnd.cncf.notary.signature', 'application/spdx+json'],
+    ]);
+  });
+
   it('maps camelCase inputs and a ServicePrincipal (secret) connection in Azure Cloud, and renders the report', async () => {
     const r = await runScenario({ inputs: exportInputs, env: spnKey() });
     expect(r.result).toBe('Succeeded');
@@ -131,6 +144,7 @@ describe('ADO task under the mock runner', () => {
     // task.json defaults arrive as inputs, the way the agent passes them.
     expect(settings.exportPipeline.name).toBe('acrtransferexport');
     expect(settings.maxParallelRuns).toBe(5);
+    expect(settings.operation === 'export' && [settings.referrers, settings.requireReferrers]).toEqual(['include', []]);
     expect(settings.auth.type).toBe('auto');
     expect(credential.type).toBe('ClientSecretCredential');
     expect(credential.args).toEqual([TENANT, CLIENT, KEY, { authorityHost: 'https://login.microsoftonline.com', disableInstanceDiscovery: false }]);
@@ -139,7 +153,7 @@ describe('ADO task under the mock runner', () => {
     expect(r.call!.signal).toBe(true);
     expect(r.secrets).toContain(KEY);
     // Output variables, isOutput=true, named in camelCase.
-    expect(Object.keys(r.outputs).sort()).toEqual(['blobs', 'changes', 'checks', 'failedArtifacts', 'importedArtifacts', 'reportPath', 'runs']);
+    expect(Object.keys(r.outputs).sort()).toEqual(['blobs', 'changes', 'checks', 'failedArtifacts', 'importedArtifacts', 'referrers', 'reportPath', 'runs']);
     expect(JSON.parse(r.outputs['blobs']!)).toEqual(['blob-1']);
     expect(JSON.parse(readFileSync(r.outputs['reportPath']!, 'utf8'))).toMatchObject({ operation: 'export', outcome: 'succeeded' });
     expect(r.summaries).toHaveLength(1);

@@ -142,6 +142,46 @@ describe('/v2/ calls', () => {
     expect(http.calls.some((c) => c.url.includes('evil.test'))).toBe(false);
   });
 
+  test('referrers: the OCI image index is read across pages; a filter the registry applied is trusted, one it ignored is applied here', async () => {
+    const { http, clock, factory } = setup();
+    tokenRoutes(http, clock);
+    const subject = `sha256:${'a'.repeat(64)}`;
+    const d = (c: string): string => `sha256:${c.repeat(64)}`;
+    const index = (manifests: object[], headers: Record<string, string> = {}): Reply => ({
+      status: 200,
+      body: { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests },
+      headers: { 'content-type': 'application/vnd.oci.image.index.v1+json', ...headers },
+    });
+    const sig = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: d('b'), size: 700, artifactType: 'application/vnd.cncf.notary.signature' };
+    const sbom = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: d('c'), size: 600, artifactType: 'application/spdx+json' };
+    const path = `/v2/team/app/referrers/${encodeURIComponent(subject)}`;
+    http.on('GET', (u) => u.pathname === path && u.searchParams.get('next') === '2', index([sbom]));
+    http.on(
+      'GET',
+      (u) => u.pathname === path && u.searchParams.get('artifactType') === 'application/spdx+json',
+      index([sbom], { 'oci-filters-applied': 'artifactType' }),
+    );
+    http.on('GET', (u) => u.pathname === path && u.searchParams.has('artifactType'), index([sig, sbom]));
+    http.on('GET', (u) => u.pathname === path, index([sig], { link: `<${path}?next=2>; rel="next"` }));
+    const plane = factory.forLoginServer(LS);
+    expect(await plane.listReferrers('team/app', subject)).toEqual([
+      { digest: d('b'), mediaType: sig.mediaType, artifactType: sig.artifactType, size: 700 },
+      { digest: d('c'), mediaType: sbom.mediaType, artifactType: sbom.artifactType, size: 600 },
+    ]);
+    expect(http.to('/referrers/')[0]?.headers['accept']).toBe('application/vnd.oci.image.index.v1+json');
+    expect((await plane.listReferrers('team/app', subject, 'application/spdx+json')).map((x) => x.digest)).toEqual([d('c')]);
+    // No OCI-Filters-Applied: the registry listed everything, and the client filters.
+    expect((await plane.listReferrers('team/app', subject, 'application/vnd.cncf.notary.signature')).map((x) => x.digest)).toEqual([d('b')]);
+    expect(new URL(http.to('/referrers/').at(-1)!.url).searchParams.get('artifactType')).toBe('application/vnd.cncf.notary.signature');
+  });
+
+  test('referrers: a registry without the API (404) has none', async () => {
+    const { http, clock, factory } = setup();
+    tokenRoutes(http, clock);
+    http.on('GET', /\/referrers\//, { status: 404, body: { errors: [{ code: 'NAME_UNKNOWN', message: 'repository name not known to registry' }] } });
+    expect(await factory.forLoginServer(LS).listReferrers('nope', `sha256:${'a'.repeat(64)}`)).toEqual([]);
+  });
+
   test('a missing repository has no tags', async () => {
     const { http, clock, factory } = setup();
     tokenRoutes(http, clock);

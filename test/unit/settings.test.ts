@@ -215,6 +215,19 @@ const REFUSED: readonly Row[] = [
     { 'skip-existing': 'true' },
     "Input 'target-registry' is required with 'skip-existing': its digests decide what to leave out",
   ],
+  ['referrers is include or skip', 'transfer', { referrers: 'all' }, "Input 'referrers' is 'all': it must be one of include, skip"],
+  [
+    'require-referrers holds artifact types (media types without parameters)',
+    'export',
+    { 'require-referrers': 'application/vnd.cncf.notary.signature\nsignature' },
+    "Input 'require-referrers' is 'signature': each entry must be an artifact type: a media type such as application/vnd.cncf.notary.signature, without parameters",
+  ],
+  [
+    'require-referrers refuses parameters and spaces',
+    'transfer',
+    { 'require-referrers': 'application/spdx+json; charset=utf-8' },
+    /^Input 'require-referrers' is 'application\/spdx\+json; charset=utf-8': each entry must be an artifact type/,
+  ],
   [
     'setup needs a side with a container',
     'setup',
@@ -281,6 +294,19 @@ describe('parseSettings proves what each operation needs', () => {
     expect(s.skipExistingIn?.resourceId).toBe(DST_ID);
     const e = parse('export');
     expect(e.operation === 'export' && e.skipExistingIn).toBeUndefined();
+  });
+
+  it('export and transfer carry referrers by default, and the artifact types each artifact must have, each once', () => {
+    const e = parse('export');
+    expect(e.operation === 'export' && [e.referrers, e.requireReferrers]).toEqual(['include', []]);
+    const t = parse('transfer', {
+      referrers: 'SKIP',
+      'require-referrers': 'application/vnd.cncf.notary.signature, application/spdx+json\napplication/vnd.cncf.notary.signature',
+    });
+    expect(t.operation === 'transfer' && [t.referrers, t.requireReferrers]).toEqual([
+      'skip',
+      ['application/vnd.cncf.notary.signature', 'application/spdx+json'],
+    ]);
   });
 
   it('setup carries each side with its container and what its identity must reach', () => {

@@ -138,3 +138,35 @@ export async function control<T = unknown>(env: LocalAzureEnv, method: string, s
 }
 
 export const API = '2025-06-01-preview';
+
+/** One entry of a registry's referrers list (OCI image index descriptor). */
+export interface ReferrerEntry {
+  readonly digest: string;
+  readonly artifactType?: string;
+  readonly mediaType: string;
+  readonly size: number;
+}
+
+/**
+ * The referrers of `repo@digest` as the registry's front end answers them (all pages), signed in as the service principal
+ * the way docker and oras do: Entra token → /oauth2/exchange → /oauth2/token → GET /v2/{repo}/referrers/{digest}.
+ */
+export async function referrersOf(env: LocalAzureEnv, side: 'source' | 'target', repo: string, digest: string): Promise<ReferrerEntry[]> {
+  const ls = env.registries[side].loginServer;
+  const post = (p: string, fields: Record<string, string>): Promise<Response> =>
+    fetch(`https://${ls}${p}`, { method: 'POST', body: new URLSearchParams(fields) });
+  const aad = await credential(env).getToken('https://management.azure.com/.default');
+  const ex = await post('/oauth2/exchange', { grant_type: 'access_token', service: ls, tenant: env.tenantId, access_token: aad.token });
+  const { refresh_token } = (await ex.json()) as { refresh_token: string };
+  const tok = await post('/oauth2/token', { grant_type: 'refresh_token', service: ls, scope: `repository:${repo}:pull`, refresh_token });
+  const { access_token } = (await tok.json()) as { access_token: string };
+  const out: ReferrerEntry[] = [];
+  let next: string | undefined = `/v2/${repo}/referrers/${digest}`;
+  while (next) {
+    const r: Response = await fetch(`https://${ls}${next}`, { headers: { authorization: `Bearer ${access_token}` } });
+    if (r.status !== 200) throw new Error(`GET ${next} on ${ls}: HTTP ${r.status} ${await r.text()}`);
+    out.push(...((await r.json()) as { manifests: ReferrerEntry[] }).manifests);
+    next = /<([^>]+)>;\s*rel="next"/.exec(r.headers.get('link') ?? '')?.[1];
+  }
+  return out;
+}

@@ -9,7 +9,7 @@ import type {
   RegistryUsage,
 } from '../../../core/ports';
 import type { RegistryRef } from '../../../core/settings';
-import type { FakeBlobStore } from './blobs';
+import type { FakeBlobStore, StoredBlob } from './blobs';
 import type { FakeClock } from './clock';
 import { digestOf, type FakeRegistry } from './registry';
 
@@ -225,7 +225,8 @@ export class FakeArm implements ArmApi {
     if (!p?.storageUri) return `Export pipeline ${s.spec.pipelineResourceId} not found`;
     if (this.blobs.get(p.storageUri, s.spec.blobName) && !p.options.includes('OverwriteBlobs'))
       return `Blob ${s.spec.blobName} already exists and OverwriteBlobs is not set`;
-    const payload: { ref: string; digest: string }[] = [];
+    // Manifest bodies travel too: a referrer keeps its subject and artifactType.
+    const payload: StoredBlob['payload'][number][] = [];
     for (const ref of s.spec.artifacts ?? []) {
       const at = ref.indexOf('@');
       const colon = ref.lastIndexOf(':');
@@ -236,7 +237,8 @@ export class FakeArm implements ArmApi {
         if (p.options.includes('ContinueOnErrors')) continue;
         return `Artifact ${ref} was not found in the registry`;
       }
-      payload.push({ ref, digest });
+      const body = e.data.bodies.get(digest);
+      payload.push({ ref, digest, ...(body ? { body } : {}) });
     }
     this.blobs.put(p.storageUri, s.spec.blobName, payload);
     s.resource.catalogDigest = digestOf(JSON.stringify(payload));
@@ -251,7 +253,8 @@ export class FakeArm implements ArmApi {
     if (s.spec.catalogDigest !== undefined && s.spec.catalogDigest !== digestOf(JSON.stringify(blob.payload)))
       return 'The catalog digest does not match the blob';
     const imported: string[] = [];
-    for (const { ref, digest } of blob.payload) {
+    for (const { ref, digest, body } of blob.payload) {
+      if (body) e.data.bodies.set(digest, body);
       const at = ref.indexOf('@');
       if (at >= 0) e.data.pushManifest(ref.slice(0, at), digest);
       else {

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { BlobCopyResult, BlobInfo, BlobStore, SasRequest } from '../../../core/ports';
+import type { BlobCopyResult, BlobInfo, BlobStore, ManifestInfo, SasRequest } from '../../../core/ports';
 import type { FakeClock } from './clock';
 
 /** A blob and what a fake export put in it: `repo:tag` or `repo@digest` with the manifest digest. */
 export interface StoredBlob extends BlobInfo {
-  readonly payload: readonly { readonly ref: string; readonly digest: string }[];
+  /** What an export put in it: references, their digests and, when the registry had one, each manifest's body. */
+  readonly payload: readonly { readonly ref: string; readonly digest: string; readonly body?: Omit<ManifestInfo, 'digest'> }[];
 }
 
 const key = (uri: string): string => uri.replace(/\/+$/, '').toLowerCase();

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ManifestInfo, ManifestSummary, RegistryDataPlane, RegistryDataPlaneFactory } from '../../../core/ports';
+import type { ManifestInfo, ManifestSummary, ReferrerDescriptor, RegistryDataPlane, RegistryDataPlaneFactory } from '../../../core/ports';
 
 export const digestOf = (text: string): string => `sha256:${createHash('sha256').update(text).digest('hex')}`;
 
@@ -10,7 +10,7 @@ export class FakeRegistry implements RegistryDataPlane {
   /** Manifest bodies by digest; a digest without one is an image with one 1 KiB layer. */
   readonly bodies = new Map<string, Omit<ManifestInfo, 'digest'>>();
   readonly deleted: string[] = [];
-  readonly calls = { listRepositories: 0, listTags: 0, manifestDigest: 0, getManifest: 0, listManifests: 0 };
+  readonly calls = { listRepositories: 0, listTags: 0, manifestDigest: 0, getManifest: 0, listManifests: 0, listReferrers: 0 };
 
   constructor(readonly loginServer: string) {}
 
@@ -26,6 +26,25 @@ export class FakeRegistry implements RegistryDataPlane {
     if (!this.manifests.has(repository)) this.manifests.set(repository, new Set());
     this.manifests.get(repository)!.add(digest);
     if (!this.tags.has(repository)) this.tags.set(repository, new Map());
+  }
+
+  /** Pushes an OCI 1.1 artifact manifest (untagged) whose subject is `subject`; returns its digest. */
+  attach(repository: string, subject: string, artifactType: string, name = ''): string {
+    const digest = digestOf(`${repository}@${subject} ${artifactType} ${name}`);
+    this.bodies.set(digest, { layers: [{ digest: digestOf(`blob ${digest}`), size: 10, mediaType: artifactType }], manifests: [], subject, artifactType });
+    this.pushManifest(repository, digest);
+    return digest;
+  }
+
+  listReferrers(repository: string, digest: string, artifactType?: string): Promise<ReferrerDescriptor[]> {
+    this.calls.listReferrers++;
+    const out: ReferrerDescriptor[] = [];
+    for (const d of this.manifests.get(repository) ?? []) {
+      const b = this.bodies.get(d);
+      if (b?.subject === digest && (artifactType === undefined || b.artifactType === artifactType))
+        out.push({ digest: d, ...(b.artifactType !== undefined ? { artifactType: b.artifactType } : {}) });
+    }
+    return Promise.resolve(out);
   }
 
   listRepositories(): Promise<string[]> {

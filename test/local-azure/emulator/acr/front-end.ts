@@ -1,7 +1,7 @@
 /**
  * The ACR data plane of one registry, on its own HTTPS port: the token service (/oauth2/exchange, /oauth2/token),
- * a token-checking, streaming proxy of /v2/ to a plain distribution registry, and ACR's manifest list
- * (`GET /acr/v1/{repo}/_manifests`; see manifests.ts).
+ * a token-checking, streaming proxy of /v2/ to a plain distribution registry, ACR's manifest list
+ * (`GET /acr/v1/{repo}/_manifests`; see manifests.ts) and the OCI referrers API (referrers.ts), which the backend lacks.
  * Flow and shapes: docs/azure-service.md#data-plane-tokens; the token-auth challenge: docs/local-azure.md#registry-token-challenge.
  */
 import type { ServerResponse } from 'node:http';
@@ -13,6 +13,7 @@ import { Backend } from './backend';
 import { API_VERSION_HEADER, registryError } from './errors';
 import { manifestPage } from './manifests';
 import { pageOf } from './paging';
+import { referrersPage } from './referrers';
 import { type Access, formatScope, isGranted, repositoryOf, requiredAccess } from './scopes';
 import { TokenService } from './token-service';
 
@@ -61,7 +62,22 @@ class AcrFrontEnd {
     if (req.method === 'GET' && req.url.pathname === '/v2/_catalog') return this.listPaged(req, res, '/v2/_catalog', 'repositories', true);
     const repo = repositoryOf(req.url.pathname);
     if (req.method === 'GET' && repo && req.url.pathname === `/v2/${repo}/tags/list`) return this.listPaged(req, res, req.url.pathname, 'tags', false);
+    const referrers = `/v2/${repo}/referrers/`;
+    if (req.method === 'GET' && repo && req.url.pathname.startsWith(referrers))
+      return this.listReferrers(req, res, repo, req.url.pathname.slice(referrers.length));
     return this.backend.proxy(req, res);
+  }
+
+  /** The referrers API, which the backend lacks: computed from its storage (referrers.ts). */
+  private async listReferrers(req: Request, res: ServerResponse, repo: string, encodedDigest: string): Promise<void> {
+    let digest = encodedDigest;
+    try {
+      digest = decodeURIComponent(encodedDigest);
+    } catch {
+      // Not decodable: referrersPage refuses it as an invalid digest.
+    }
+    const page = await referrersPage(this.reg.rootDir, repo, digest, req.url.searchParams);
+    sendJson(res, 200, page.body, page.headers);
   }
 
   /** Tags and catalog pages are cut here, ACR style, on top of the backend's full list. */

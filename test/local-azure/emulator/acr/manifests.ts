@@ -78,29 +78,54 @@ async function tagsByDigest(manifestsDir: string): Promise<Map<string, { tags: s
   return out;
 }
 
-/** Every manifest stored in `repo`, or undefined when the repository does not exist. */
-async function listStoredManifests(rootDir: string, repo: string): Promise<ManifestEntry[] | undefined> {
+/** A manifest still stored in a repository: its digest, bytes parsed, and when its revision link was written. */
+export interface StoredManifest {
+  readonly digest: string;
+  readonly mtimeMs: number;
+  /** The manifest's size in bytes; 0 when its blob is unreadable. */
+  readonly bytes: number;
+  readonly json: Json;
+}
+
+function manifestsDirOf(rootDir: string, repo: string): { v2: string; manifestsDir: string } {
   const v2 = path.join(rootDir, 'docker', 'registry', 'v2');
-  const manifestsDir = path.join(v2, 'repositories', ...repo.split('/'), '_manifests');
+  return { v2, manifestsDir: path.join(v2, 'repositories', ...repo.split('/'), '_manifests') };
+}
+
+/** Every manifest stored in `repo` (a revision link and its blob), or undefined when the repository does not exist. */
+export async function storedManifests(rootDir: string, repo: string): Promise<StoredManifest[] | undefined> {
+  const { v2, manifestsDir } = manifestsDirOf(rootDir, repo);
   try {
     if (!(await stat(manifestsDir)).isDirectory()) return undefined;
   } catch {
     return undefined;
   }
-  const tags = await tagsByDigest(manifestsDir);
-  const out: ManifestEntry[] = [];
+  const out: StoredManifest[] = [];
   for (const hex of await entries(path.join(manifestsDir, 'revisions', 'sha256'))) {
     // A deleted manifest leaves its directory behind without the link.
     const link = await readLink(path.join(manifestsDir, 'revisions', 'sha256', hex, 'link'));
     if (!link) continue;
     const blob = await readJsonBlob(v2, link.digest);
-    const m = blob?.json ?? {};
+    out.push({ digest: link.digest, mtimeMs: link.mtimeMs, bytes: blob?.bytes ?? 0, json: blob?.json ?? {} });
+  }
+  return out;
+}
+
+/** Every manifest stored in `repo` as ACR lists it, or undefined when the repository does not exist. */
+async function listStoredManifests(rootDir: string, repo: string): Promise<ManifestEntry[] | undefined> {
+  const stored = await storedManifests(rootDir, repo);
+  if (!stored) return undefined;
+  const { v2, manifestsDir } = manifestsDirOf(rootDir, repo);
+  const tags = await tagsByDigest(manifestsDir);
+  const out: ManifestEntry[] = [];
+  for (const link of stored) {
+    const m = link.json;
     const isIndex = Array.isArray(m['manifests']);
     const mediaType = typeof m['mediaType'] === 'string' ? m['mediaType'] : isIndex ? OCI_INDEX : OCI_MANIFEST;
     const config = obj(m['config']);
     const layers = Array.isArray(m['layers']) ? m['layers'].map(obj) : [];
     const sizeOf = (d: Json): number => (typeof d['size'] === 'number' ? d['size'] : 0);
-    const imageSize = (blob?.bytes ?? 0) + (isIndex ? 0 : sizeOf(config) + layers.reduce((s, l) => s + sizeOf(l), 0));
+    const imageSize = link.bytes + (isIndex ? 0 : sizeOf(config) + layers.reduce((s, l) => s + sizeOf(l), 0));
     let platform: { architecture?: string; os?: string } = {};
     if (!isIndex && typeof config['digest'] === 'string') {
       const c = (await readJsonBlob(v2, config['digest']))?.json ?? {};
