@@ -145,6 +145,8 @@ export interface ManifestSummary {
 
 export interface RegistryDataPlane {
   readonly loginServer: string;
+  /** Gets pull access to these repositories up front, many to a token request (docs/azure-service.md#token-economy). */
+  prepare(repositories: readonly string[]): Promise<void>;
   listRepositories(): Promise<string[]>;
   /** Every tag of a repository, across pages (ACR pages at 100); [] when the repository does not exist. */
   listTags(repository: string): Promise<string[]>;

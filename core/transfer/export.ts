@@ -1,7 +1,8 @@
 import type { ExportSettings, RegistryRef, TransferOpSettings } from '../settings';
 import type { ArtifactReport, BlobReport } from '../report';
-import { type ResolvedArtifact, resolveArtifacts } from '../domain/artifacts';
-import { continueOnErrors, failuresOf, mapLimit, type OpContext, type OperationResult, warn } from '../operation';
+import { type ResolvedArtifact, resolveOnce, tooMany } from '../domain/artifacts';
+import { listProgress } from '../progress';
+import { continueOnErrors, failuresOf, mapLimit, type OpContext, type OperationResult, TransferError, warn } from '../operation';
 import { ensurePipeline } from './pipelines';
 import { type Batch, planBatches } from './plan';
 import { executeRuns } from './runs';
@@ -38,7 +39,14 @@ async function splitExisting(
 ): Promise<{ todo: ResolvedArtifact[]; skipped: ArtifactReport[] }> {
   const info = await ctx.services.arm.getRegistry(registry);
   const target = ctx.services.registries.forLoginServer(info.loginServer);
-  const digests = await mapLimit(artifacts, 8, (a) => target.manifestDigest(a.repository, a.tag ?? a.digest!));
+  await target.prepare([...new Set(artifacts.map((a) => a.repository))]);
+  const progress = listProgress(ctx.log, `skip-existing: looked up in ${info.loginServer}`);
+  let done = 0;
+  const digests = await mapLimit(artifacts, 8, async (a) => {
+    const d = await target.manifestDigest(a.repository, a.tag ?? a.digest!);
+    progress(++done, artifacts.length);
+    return d;
+  });
   const todo: ResolvedArtifact[] = [];
   const skipped: ArtifactReport[] = [];
   artifacts.forEach((a, i) => {
@@ -63,8 +71,12 @@ export async function runExport(ctx: OpContext<ExportSettings | TransferOpSettin
   const { source } = settings;
   const info = await services.arm.getRegistry(source);
   const resolution = await ctx.log.group(`Resolve artifacts in ${info.loginServer}`, () =>
-    resolveArtifacts(settings.artifacts, services.registries.forLoginServer(info.loginServer)),
+    resolveOnce(settings.artifacts, services.registries.forLoginServer(info.loginServer), {
+      onProgress: listProgress(ctx.log, `resolved in ${info.loginServer}`),
+    }),
   );
+  const excess = tooMany(resolution.artifacts.length + resolution.missing.length);
+  if (excess !== undefined) throw new TransferError(excess);
   ctx.log.info(`${resolution.artifacts.length} artifacts resolved${resolution.missing.length > 0 ? `, ${resolution.missing.length} not found` : ''}`);
   const missing: ArtifactReport[] = resolution.missing.map((m) => ({ artifact: m.ref, result: 'failed', reason: m.reason }));
   if (missing.length > 0 && !continueOnErrors(settings, 'export')) {

@@ -10,7 +10,9 @@ export class FakeRegistry implements RegistryDataPlane {
   /** Manifest bodies by digest; a digest without one is an image with one 1 KiB layer. */
   readonly bodies = new Map<string, Omit<ManifestInfo, 'digest'>>();
   readonly deleted: string[] = [];
-  readonly calls = { listRepositories: 0, listTags: 0, manifestDigest: 0, getManifest: 0, listManifests: 0 };
+  readonly calls = { listRepositories: 0, listTags: 0, manifestDigest: 0, getManifest: 0, listManifests: 0, prepare: 0 };
+  /** Repositories `prepare` was asked for, in order. */
+  readonly prepared: string[] = [];
 
   constructor(readonly loginServer: string) {}
 
@@ -26,6 +28,12 @@ export class FakeRegistry implements RegistryDataPlane {
     if (!this.manifests.has(repository)) this.manifests.set(repository, new Set());
     this.manifests.get(repository)!.add(digest);
     if (!this.tags.has(repository)) this.tags.set(repository, new Map());
+  }
+
+  prepare(repositories: readonly string[]): Promise<void> {
+    this.calls.prepare++;
+    this.prepared.push(...repositories);
+    return Promise.resolve();
   }
 
   listRepositories(): Promise<string[]> {
