@@ -192,6 +192,8 @@ export interface BlobStore {
    */
   copyBlob(from: { containerUri: string; blob: string }, to: { containerUri: string; blob: string }, signal?: AbortSignal): Promise<BlobCopyResult>;
   deleteBlob(containerUri: string, blob: string): Promise<void>;
+  /** Replaces a blob's metadata with `metadata` (the caller keeps what it wants of the old). */
+  setBlobMetadata(containerUri: string, blob: string, metadata: Readonly<Record<string, string>>): Promise<void>;
   /** Whether the container exists (read with the caller's identity). */
   containerExists(containerUri: string): Promise<boolean>;
   /**

@@ -5,7 +5,8 @@ import { listProgress } from '../progress';
 import { continueOnErrors, failuresOf, mapLimit, type OpContext, type OperationResult, TransferError, warn } from '../operation';
 import { ensurePipeline } from './pipelines';
 import { type Batch, planBatches } from './plan';
-import { executeRuns } from './runs';
+import { executeRuns, type RunHooks } from './runs';
+import { SET_STAMP_KEY, setStamp } from '../domain/blob-rules';
 
 /** A blob the export wrote (or, in a dry run, would write), with the artifacts in it. */
 export interface ExportedBlob {
@@ -63,6 +64,33 @@ async function splitExisting(
   });
   ctx.log.info(`skip-existing: ${skipped.length} of ${artifacts.length} artifacts are already in ${info.loginServer}`);
   return { todo, skipped };
+}
+
+/**
+ * Before an export run is created: a blob of that name this tool stamped for this batch is the run's result already
+ * (its record was deleted); any other blob of that name would fail the run for lack of OverwriteBlobs
+ * (docs/azure-service.md#the-export-blob), so the batch fails first, in one line with the fix.
+ */
+function blobHooks(ctx: OpContext, container: string, batchOf: ReadonlyMap<string, Batch>, overwrite: boolean): Pick<RunHooks, 'alreadyDone' | 'beforeCreate'> {
+  return {
+    alreadyDone: async (job) => {
+      const blob = await ctx.services.blobs.getBlob(container, job.blob);
+      const stamp = batchOf.get(job.blob)?.stamp;
+      return blob && stamp !== undefined && setStamp(blob) === stamp
+        ? `blob '${job.blob}' in ${container} carries this batch's ${SET_STAMP_KEY}=${stamp}`
+        : undefined;
+    },
+    beforeCreate: async (job) => {
+      if (overwrite) return undefined;
+      const blob = await ctx.services.blobs.getBlob(container, job.blob);
+      if (!blob) return undefined;
+      const stamp = setStamp(blob);
+      return (
+        `blob '${job.blob}' already exists in ${container} and is not this batch's (${stamp === undefined ? `no ${SET_STAMP_KEY} metadata` : `${SET_STAMP_KEY}=${stamp}`}): ` +
+        `the export run would fail because the export pipeline lacks OverwriteBlobs; add OverwriteBlobs to 'export-options', choose another 'blob-name', or delete the blob`
+      );
+    },
+  };
 }
 
 /** Export: resolve, skip what the target has, plan batches, run the export runs, check the blobs. */
@@ -129,10 +157,13 @@ export async function runExport(ctx: OpContext<ExportSettings | TransferOpSettin
     blob: b.blob,
     artifacts: b.artifacts.map((a) => a.ref),
   }));
+  const batchOf = new Map(plan.batches.map((b) => [b.blob, b]));
+  const overwrite = (pipeline.options ?? []).some((o) => o.toLowerCase() === 'overwriteblobs');
   const { outcomes, interrupted } = await ctx.log.group(`Export runs (${jobs.length})`, () =>
     executeRuns(ctx, jobs, {
       // A succeeded run whose blob is gone (cleaned up, or moved on by DeleteSourceBlobOnSuccess) is run again.
       reusable: async (job) => container === undefined || (await services.blobs.getBlob(container, job.blob)) !== undefined,
+      ...(container !== undefined ? blobHooks(ctx, container, batchOf, overwrite) : {}),
     }),
   );
 
@@ -150,6 +181,10 @@ export async function runExport(ctx: OpContext<ExportSettings | TransferOpSettin
         blobs.push({ name: batch.blob, error: reason });
         artifacts.push(...mark('failed', reason));
         continue;
+      }
+      if (container !== undefined && blob !== undefined && setStamp(blob) !== batch.stamp) {
+        // The proof, for a re-run that finds no run record, that this blob holds this batch (docs/interface.md#resuming).
+        await services.blobs.setBlobMetadata(container, batch.blob, { ...blob.metadata, [SET_STAMP_KEY]: batch.stamp });
       }
       blobs.push({ name: batch.blob, ...(blob ? { size: blob.size, ...(blob.contentMD5 !== undefined ? { contentMD5: blob.contentMD5 } : {}) } : {}) });
       const reports = mark('exported');

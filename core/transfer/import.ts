@@ -42,6 +42,17 @@ async function verifyAll(ctx: OpContext, target: RegistryDataPlane, list: readon
   });
 }
 
+/** Evidence that a blob's artifacts are all in the target with their source digests; undefined if any is not (or none is known). */
+async function inTarget(target: RegistryDataPlane, known: readonly ArtifactReport[]): Promise<string | undefined> {
+  if (known.length === 0 || known.some((a) => a.sourceDigest === undefined)) return undefined;
+  // One look first: on a first attempt the artifacts are not there, and that costs one request per batch.
+  if ((await verifyOne(target, known[0]!)).result !== 'verified') return undefined;
+  const checked = await mapLimit(known.slice(1), 8, (a) => verifyOne(target, a));
+  return checked.every((a) => a.result === 'verified')
+    ? `all ${known.length} of its artifacts are in ${target.loginServer} with their source digests`
+    : undefined;
+}
+
 /** Import: ensure the pipeline, run (or wait for the source trigger's runs), then verify every artifact by digest. */
 export async function runImport(ctx: OpContext<ImportSettings | TransferOpSettings>, given?: readonly ImportBlob[]): Promise<OperationResult> {
   const { settings, services } = ctx;
@@ -119,10 +130,10 @@ export async function runImport(ctx: OpContext<ImportSettings | TransferOpSettin
   }
 
   const { outcomes, interrupted } = await ctx.log.group(`Import runs (${jobs.length})`, () =>
-    executeRuns(
-      ctx,
-      jobs,
-      container === undefined
+    executeRuns(ctx, jobs, {
+      // A run record deleted after the import (cleanup, a restarted service): the target's digests are the evidence.
+      alreadyDone: async (j, existing) => (existing === undefined ? inTarget(registry, expected(j.blob, j.name)) : undefined),
+      ...(container === undefined
         ? {}
         : {
             beforeCreate: async (j) =>
@@ -134,8 +145,8 @@ export async function runImport(ctx: OpContext<ImportSettings | TransferOpSettin
               const blob = await services.blobs.getBlob(container, j.blob);
               return !blob?.lastModified || run.startTime === undefined || Date.parse(blob.lastModified) <= Date.parse(run.startTime);
             },
-          },
-    ),
+          }),
+    }),
   );
 
   const artifacts: ArtifactReport[] = refused.flatMap((r) =>

@@ -12,6 +12,8 @@ export interface Batch {
   readonly exportRun: string;
   readonly importRun: string;
   readonly artifacts: readonly ResolvedArtifact[];
+  /** The hash of exactly these artifacts and digests: the blob's stamp (core/domain/blob-rules.ts, SET_STAMP_KEY). */
+  readonly stamp: string;
 }
 
 export interface Plan {
@@ -29,6 +31,16 @@ const hash = (text: string): string => createHash('sha256').update(text).digest(
 export function derivedBlobBase(artifacts: readonly ResolvedArtifact[], maxArtifactsPerRun: number): string {
   const lines = artifacts.map((a) => `${a.ref} ${a.sourceDigest}`).sort();
   return `acrtransfer-${hash(`per-run=${maxArtifactsPerRun}\n${lines.join('\n')}`).slice(0, 16)}`;
+}
+
+/** The stamp of a batch: its references and source digests, order aside. */
+export function batchStamp(artifacts: readonly ResolvedArtifact[]): string {
+  return hash(
+    artifacts
+      .map((a) => `${a.ref} ${a.sourceDigest}`)
+      .sort()
+      .join('\n'),
+  ).slice(0, 32);
 }
 
 /**
@@ -50,7 +62,8 @@ export function planBatches(artifacts: readonly ResolvedArtifact[], o: { readonl
   for (let i = 0; i < artifacts.length; i += o.maxArtifactsPerRun) {
     const index = batches.length + 1;
     const blob = `${base}-${index}`;
-    batches.push({ index, blob, exportRun: exportRunName(blob), importRun: importRunName(blob), artifacts: artifacts.slice(i, i + o.maxArtifactsPerRun) });
+    const slice = artifacts.slice(i, i + o.maxArtifactsPerRun);
+    batches.push({ index, blob, exportRun: exportRunName(blob), importRun: importRunName(blob), artifacts: slice, stamp: batchStamp(slice) });
   }
   return { base, batches };
 }
