@@ -26,7 +26,7 @@ export function triggerProblem(blob: BlobInfo, now: number): string | undefined 
 
 /**
  * The metadata this tool adds to an export blob once its run succeeded: the hash of the batch it holds
- * (core/transfer/plan.ts). A re-run whose run record is gone recognises its own blob by it (docs/interface.md#resuming).
+ * (core/transfer/plan.ts). A re-run whose run record is gone recognises its own blob by it (docs/interface.md#resuming-without-run-records).
  */
 export const SET_STAMP_KEY = 'acrtransfer_set';
 

@@ -183,7 +183,7 @@ export async function runExport(ctx: OpContext<ExportSettings | TransferOpSettin
         continue;
       }
       if (container !== undefined && blob !== undefined && setStamp(blob) !== batch.stamp) {
-        // The proof, for a re-run that finds no run record, that this blob holds this batch (docs/interface.md#resuming).
+        // The proof, for a re-run that finds no run record, that this blob holds this batch (docs/interface.md#resuming-without-run-records).
         await services.blobs.setBlobMetadata(container, batch.blob, { ...blob.metadata, [SET_STAMP_KEY]: batch.stamp });
       }
       blobs.push({ name: batch.blob, ...(blob ? { size: blob.size, ...(blob.contentMD5 !== undefined ? { contentMD5: blob.contentMD5 } : {}) } : {}) });

@@ -2,7 +2,7 @@
  * Resilience through the bundled action: a transfer whose run records were deleted (cleanup, a restarted service)
  * resumes from the blobs this tool stamped; a foreign blob under the deterministic name fails its batch in one line
  * with the fix; and the emulator restarted mid-transfer (as a service restart) loses nothing: its ARM and Key Vault
- * state is on disk, runs in progress carry on, and every artifact ends verified (docs/interface.md#resuming,
+ * state is on disk, runs in progress carry on, and every artifact ends verified (docs/interface.md#resuming-without-run-records,
  * docs/local-azure.md#state-on-disk).
  */
 import { execFile } from 'node:child_process';
