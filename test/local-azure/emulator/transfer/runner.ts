@@ -270,7 +270,7 @@ class Execution {
       const errors = [...archive.invalid];
       for (const [i, a] of archive.artifacts.entries()) {
         try {
-          await this.importArtifact(target, archive, a);
+          await target.exclusive(a.ref.repo, () => this.importArtifact(target, archive, a));
           imported.push(a.name);
           this.update({ importedArtifacts: [...imported] });
         } catch (e) {
