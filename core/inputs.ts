@@ -220,7 +220,7 @@ export const INPUTS: readonly InputSpec[] = [
     requiredFor: ['export', 'transfer'],
     multiline: true,
     description:
-      'Newline- or comma-separated: repo (= repo:latest), repo:tag, repo@sha256:..., and patterns expanded against the source registry: repo:*, repo:v1.*, team/*:latest.',
+      'Newline- or comma-separated: repo (= repo:latest), repo:tag, repo@sha256:..., and patterns expanded against the source registry: repo:*, repo:v1.*, team/*:latest. At most 10,000 artifacts per step after expansion.',
   },
   {
     name: 'blob-name',

@@ -156,6 +156,8 @@ export interface ReferrerDescriptor {
 
 export interface RegistryDataPlane {
   readonly loginServer: string;
+  /** Gets pull access to these repositories up front, many to a token request (docs/azure-service.md#token-economy). */
+  prepare(repositories: readonly string[]): Promise<void>;
   listRepositories(): Promise<string[]>;
   /** Every tag of a repository, across pages (ACR pages at 100); [] when the repository does not exist. */
   listTags(repository: string): Promise<string[]>;
@@ -206,6 +208,8 @@ export interface BlobStore {
    */
   copyBlob(from: { containerUri: string; blob: string }, to: { containerUri: string; blob: string }, signal?: AbortSignal): Promise<BlobCopyResult>;
   deleteBlob(containerUri: string, blob: string): Promise<void>;
+  /** Replaces a blob's metadata with `metadata` (the caller keeps what it wants of the old). */
+  setBlobMetadata(containerUri: string, blob: string, metadata: Readonly<Record<string, string>>): Promise<void>;
   /** Whether the container exists (read with the caller's identity). */
   containerExists(containerUri: string): Promise<boolean>;
   /**

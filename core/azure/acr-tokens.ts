@@ -1,8 +1,9 @@
 /**
  * ACR data-plane tokens for one registry: Entra token → POST /oauth2/exchange (ACR refresh token) → POST /oauth2/token
- * (access token per repository scope). Flow: docs/azure-service.md#data-plane-tokens and
+ * (access token for one or several repository scopes). Flow: docs/azure-service.md#data-plane-tokens and
  * https://github.com/Azure/acr/blob/main/docs/AAD-OAuth.md. Tokens are cached until shortly before they expire and
- * masked as soon as they arrive.
+ * masked as soon as they arrive; callers asking at once share one request, and `prepare` covers many repositories with
+ * a few multi-scope tokens (docs/azure-service.md#token-economy).
  */
 import type { TokenCredential } from '@azure/core-auth';
 import { AzureRequestError, errorMessage } from '../errors';
@@ -14,6 +15,11 @@ import { type AcrHttp, fixForAuth } from './acr-http';
 const EXPIRY_MARGIN_MS = 5 * 60_000;
 /** When a token's exp cannot be read: ACR access tokens last ~75 min, refresh tokens ~3 h. */
 const DEFAULT_LIFETIME_MS = 60 * 60_000;
+/**
+ * Scopes asked for in one token request by `prepare`: `scope` may be repeated (the AAD-OAuth document above), but each one adds an entry
+ * to the token, which travels in every request's Authorization header; 25 keeps it to a few KiB.
+ */
+export const SCOPES_PER_TOKEN = 25;
 
 export interface AcrTokenOptions {
   readonly credential: TokenCredential;
@@ -42,7 +48,10 @@ export function jwtExpiry(token: string): number | undefined {
 
 export class AcrTokens {
   private refresh: CachedToken | undefined;
+  private refreshing: Promise<string> | undefined;
   private readonly access = new Map<string, CachedToken>();
+  /** Token requests under way, by each scope they cover: a second caller waits for the first one's answer. */
+  private readonly pending = new Map<string, Promise<CachedToken>>();
 
   constructor(
     private readonly http: AcrHttp,
@@ -54,10 +63,36 @@ export class AcrTokens {
   async accessToken(scope: string, what: string): Promise<string> {
     const hit = this.access.get(scope);
     if (this.fresh(hit)) return hit.token;
+    return (await (this.pending.get(scope) ?? this.request([scope], what))).token;
+  }
+
+  /**
+   * Fetches access for every scope not yet held, SCOPES_PER_TOKEN to a request, so that the calls that follow find
+   * their tokens cached: n repositories cost n / 25 token requests instead of n.
+   */
+  async prepare(scopes: readonly string[], what: string): Promise<void> {
+    const missing = [...new Set(scopes)].filter((s) => !this.fresh(this.access.get(s)) && !this.pending.has(s));
+    const requests: Promise<CachedToken>[] = [];
+    for (let i = 0; i < missing.length; i += SCOPES_PER_TOKEN) requests.push(this.request(missing.slice(i, i + SCOPES_PER_TOKEN), what));
+    await Promise.all(requests);
+  }
+
+  /** One POST /oauth2/token for `scopes` (the `scope` parameter repeated); the token is cached under each of them. */
+  private request(scopes: readonly string[], what: string): Promise<CachedToken> {
+    const p = this.fetchAccess(scopes, what).finally(() => {
+      for (const s of scopes) if (this.pending.get(s) === p) this.pending.delete(s);
+    });
+    for (const s of scopes) this.pending.set(s, p);
+    return p;
+  }
+
+  private async fetchAccess(scopes: readonly string[], what: string): Promise<CachedToken> {
     const loginServer = this.http.loginServer;
+    const named = scopes.length === 1 ? scopes[0]! : `${scopes.length} scopes (${scopes[0]!}, …)`;
     for (let attempt = 1; ; attempt++) {
       const refresh = await this.refreshToken(what);
-      const form = new URLSearchParams({ grant_type: 'refresh_token', service: loginServer, scope, refresh_token: refresh });
+      const form = new URLSearchParams({ grant_type: 'refresh_token', service: loginServer, refresh_token: refresh });
+      for (const s of scopes) form.append('scope', s);
       const res = await this.http.send(
         'POST',
         `${this.http.base}/oauth2/token`,
@@ -66,15 +101,15 @@ export class AcrTokens {
         what,
       );
       if (res.status === 401 && attempt === 1) {
-        this.refresh = undefined;
+        if (this.refresh?.token === refresh) this.refresh = undefined;
         continue;
       }
-      if (res.status !== 200) throw this.http.error(res, `get an access token for ${scope}`, fixForAuth(loginServer));
+      if (res.status !== 200) throw this.http.error(res, `get an access token for ${named}`, fixForAuth(loginServer));
       const token = (JSON.parse(res.bodyAsText ?? '{}') as { access_token?: string }).access_token;
       if (!token) throw new AzureRequestError(`get an access token on registry '${loginServer}'`, 200, 'InvalidResponse', 'no access_token in the answer');
       const c = this.cached(token);
-      this.access.set(scope, c);
-      return c.token;
+      for (const s of scopes) this.access.set(s, c);
+      return c;
     }
   }
 
@@ -92,8 +127,14 @@ export class AcrTokens {
     return { token, expiresAt: jwtExpiry(token) ?? this.clock.now() + DEFAULT_LIFETIME_MS };
   }
 
-  private async refreshToken(what: string): Promise<string> {
-    if (this.fresh(this.refresh)) return this.refresh.token;
+  /** The ACR refresh token; callers asking while an exchange is under way share it. */
+  private refreshToken(what: string): Promise<string> {
+    if (this.fresh(this.refresh)) return Promise.resolve(this.refresh.token);
+    this.refreshing ??= this.exchange(what).finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  private async exchange(what: string): Promise<string> {
     const loginServer = this.http.loginServer;
     let last: AzureRequestError | undefined;
     for (const scope of this.o.scopes) {

@@ -80,6 +80,13 @@ class AcrDataPlane implements RegistryDataPlane {
     this.tokens = new AcrTokens(this.http, o, clock);
   }
 
+  prepare(repositories: readonly string[]): Promise<void> {
+    return this.tokens.prepare(
+      repositories.map((r) => `repository:${r}:pull`),
+      `get pull access to ${repositories.length} repositories`,
+    );
+  }
+
   async listRepositories(): Promise<string[]> {
     const out: string[] = [];
     await this.paged(`/v2/_catalog?n=${PAGE_SIZE}`, 'registry:catalog:*', 'list repositories', (body) =>

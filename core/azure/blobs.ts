@@ -78,6 +78,12 @@ export class AzureBlobStore implements BlobStore {
     );
   }
 
+  async setBlobMetadata(containerUri: string, blob: string, metadata: Readonly<Record<string, string>>): Promise<void> {
+    await this.calls.retrying(`set metadata of blob '${blob}' in ${containerUri}`, () =>
+      this.calls.blobClient(containerUri, blob).setMetadata({ ...metadata }, this.calls.abortOpt()),
+    );
+  }
+
   async containerExists(containerUri: string): Promise<boolean> {
     return this.calls.retrying(`check container ${containerUri}`, () => this.calls.container(containerUri).exists(this.calls.abortOpt()));
   }

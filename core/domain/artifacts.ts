@@ -7,10 +7,12 @@
  * points at that digest: the user wrote it separately, and in the target they differ (a tag versus an
  * untagged manifest). Patterns only ever yield tag references.
  */
+import { CancelledError } from '../errors';
 import type { RegistryDataPlane } from '../ports';
 import { type ArtifactSpec, printArtifact } from './reference';
 import type { ReferrerOf } from './referrers';
 import { mapLimit } from '../operation';
+import { MAX_ARTIFACTS_PER_STEP } from './limits';
 
 export interface ResolvedArtifact {
   readonly repository: string;
@@ -71,6 +73,15 @@ interface Candidate {
   /** Written as a plain reference: missing is a failure. Only pattern matches: missing just does not match. */
   explicit: boolean;
   readonly patterns: string[];
+  /** The digest a listing already gave: no HEAD needed. */
+  listed?: string;
+}
+
+export interface ResolveOptions {
+  /** HEAD requests in flight at once. */
+  readonly concurrency?: number;
+  /** Called as manifests are looked up: (done, total). */
+  readonly onProgress?: (done: number, total: number) => void;
 }
 
 /** Stable order: repository, then tags before digests, then the tag or digest, by code unit (not locale). */
@@ -81,13 +92,19 @@ export function compareArtifacts(a: ResolvedArtifact, b: ResolvedArtifact): numb
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
-export async function resolveArtifacts(specs: readonly ArtifactSpec[], registry: RegistryDataPlane, concurrency = 8): Promise<Resolution> {
+/**
+ * Resolves `specs` against the source registry. Requests stay a small constant per artifact (docs/azure-service.md#token-economy):
+ * a tag pattern is expanded from ACR's manifest list, which carries each tag's digest (100 manifests a page), and only
+ * plain references are looked up one HEAD each, with the repositories' pull tokens fetched a few to a request first.
+ */
+export async function resolveArtifacts(specs: readonly ArtifactSpec[], registry: RegistryDataPlane, o: ResolveOptions = {}): Promise<Resolution> {
   const candidates = new Map<string, Candidate>();
   const add = (c: Omit<Candidate, 'patterns' | 'explicit'>, pattern?: string): void => {
     const known = candidates.get(c.ref);
     const entry = known ?? { ...c, explicit: false, patterns: [] };
     if (pattern === undefined) entry.explicit = true;
     else entry.patterns.push(pattern);
+    if (c.listed !== undefined) entry.listed = c.listed;
     if (!known) candidates.set(c.ref, entry);
   };
 
@@ -106,14 +123,25 @@ export async function resolveArtifacts(specs: readonly ArtifactSpec[], registry:
       }
       const tagRe = isGlob(spec.tag) ? tagGlob(spec.tag) : undefined;
       for (const repository of repos) {
-        const tags = tagRe ? (await registry.listTags(repository)).filter((t) => tagRe.test(t)) : [spec.tag];
-        for (const tag of tags) add({ repository, tag, ref: printArtifact({ repository, tag }) }, spec.text);
+        if (!tagRe) add({ repository, tag: spec.tag, ref: printArtifact({ repository, tag: spec.tag }) }, spec.text);
+        else
+          for (const [tag, listed] of await taggedIn(registry, repository, tagRe))
+            add({ repository, tag, ref: printArtifact({ repository, tag }), ...(listed !== undefined ? { listed } : {}) }, spec.text);
       }
     }
   }
 
   const all = [...candidates.values()];
-  const digests = await mapLimit(all, concurrency, (c) => registry.manifestDigest(c.repository, c.tag ?? c.digest!));
+  const lookups = all.filter((c) => c.listed === undefined);
+  if (lookups.length > 1) await registry.prepare([...new Set(lookups.map((c) => c.repository))]);
+  let done = 0;
+  const looked = await mapLimit(lookups, o.concurrency ?? 8, async (c) => {
+    const d = await registry.manifestDigest(c.repository, c.tag ?? c.digest!);
+    o.onProgress?.(++done, lookups.length);
+    return d;
+  });
+  const found = new Map(lookups.map((c, i) => [c, looked[i]]));
+  const digests = all.map((c) => c.listed ?? found.get(c));
   const artifacts: ResolvedArtifact[] = [];
   const missing: MissingArtifact[] = [];
   const matched = new Set<string>();
@@ -135,4 +163,40 @@ export async function resolveArtifacts(specs: readonly ArtifactSpec[], registry:
   artifacts.sort(compareArtifacts);
   missing.sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
   return { artifacts, missing };
+}
+
+/**
+ * The tags of a repository matching `re`, with their digests, from ACR's manifest list; where that list cannot be read
+ * (an identity without metadata_read), the tags list, whose entries are then looked up one by one.
+ */
+async function taggedIn(registry: RegistryDataPlane, repository: string, re: RegExp): Promise<[string, string | undefined][]> {
+  try {
+    return (await registry.listManifests(repository)).flatMap((m) => m.tags.filter((t) => re.test(t)).map((t): [string, string] => [t, m.digest]));
+  } catch (e) {
+    if (e instanceof CancelledError) throw e;
+    return (await registry.listTags(repository)).filter((t) => re.test(t)).map((t): [string, undefined] => [t, undefined]);
+  }
+}
+
+/**
+ * The resolution of `specs` on `registry`, computed once per step: the preflight and the export resolve the same
+ * settings against the same data plane (a failure is not kept, so a later caller tries again).
+ */
+const resolved = new WeakMap<RegistryDataPlane, WeakMap<readonly ArtifactSpec[], Promise<Resolution>>>();
+export function resolveOnce(specs: readonly ArtifactSpec[], registry: RegistryDataPlane, o: ResolveOptions = {}): Promise<Resolution> {
+  let bySpecs = resolved.get(registry);
+  if (!bySpecs) resolved.set(registry, (bySpecs = new WeakMap()));
+  const hit = bySpecs.get(specs);
+  if (hit) return hit;
+  const p = resolveArtifacts(specs, registry, o);
+  bySpecs.set(specs, p);
+  p.catch(() => bySpecs.delete(specs));
+  return p;
+}
+
+/** More artifacts than one step moves (docs/interface.md#limits): one line naming the count and the limit. */
+export function tooMany(count: number): string | undefined {
+  return count > MAX_ARTIFACTS_PER_STEP
+    ? `Input 'artifacts' resolves to ${count} artifacts; one step moves at most ${MAX_ARTIFACTS_PER_STEP}: split them across steps (for example by repository pattern)`
+    : undefined;
 }

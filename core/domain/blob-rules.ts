@@ -23,3 +23,13 @@ export function triggerProblem(blob: BlobInfo, now: number): string | undefined 
   if (category(blob) !== BLOB_CATEGORY) return `lacks the metadata category=${BLOB_CATEGORY}`;
   return undefined;
 }
+
+/**
+ * The metadata this tool adds to an export blob once its run succeeded: the hash of the batch it holds
+ * (core/transfer/plan.ts). A re-run whose run record is gone recognises its own blob by it (docs/interface.md#resuming-without-run-records).
+ */
+export const SET_STAMP_KEY = 'acrtransfer_set';
+
+export function setStamp(blob: BlobInfo): string | undefined {
+  return Object.entries(blob.metadata).find(([k]) => k.toLowerCase() === SET_STAMP_KEY)?.[1];
+}

@@ -1,11 +1,13 @@
 import type { ExportSettings, RegistryRef, TransferOpSettings } from '../settings';
 import type { ArtifactReport, BlobReport } from '../report';
-import { type ResolvedArtifact, resolveArtifacts } from '../domain/artifacts';
-import { continueOnErrors, failuresOf, mapLimit, type OpContext, type OperationResult, warn } from '../operation';
+import { type ResolvedArtifact, resolveOnce, tooMany } from '../domain/artifacts';
+import { listProgress } from '../progress';
+import { continueOnErrors, failuresOf, mapLimit, type OpContext, type OperationResult, TransferError, warn } from '../operation';
 import { ensurePipeline } from './pipelines';
 import { type Batch, planBatches } from './plan';
 import { supplyChain } from './referrers';
-import { executeRuns } from './runs';
+import { executeRuns, type RunHooks } from './runs';
+import { SET_STAMP_KEY, setStamp } from '../domain/blob-rules';
 
 /** A blob the export wrote (or, in a dry run, would write), with the artifacts in it. */
 export interface ExportedBlob {
@@ -45,7 +47,14 @@ async function splitExisting(
 ): Promise<{ todo: ResolvedArtifact[]; skipped: ArtifactReport[] }> {
   const info = await ctx.services.arm.getRegistry(registry);
   const target = ctx.services.registries.forLoginServer(info.loginServer);
-  const digests = await mapLimit(artifacts, 8, (a) => target.manifestDigest(a.repository, a.tag ?? a.digest!));
+  await target.prepare([...new Set(artifacts.map((a) => a.repository))]);
+  const progress = listProgress(ctx.log, `skip-existing: looked up in ${info.loginServer}`);
+  let done = 0;
+  const digests = await mapLimit(artifacts, 8, async (a) => {
+    const d = await target.manifestDigest(a.repository, a.tag ?? a.digest!);
+    progress(++done, artifacts.length);
+    return d;
+  });
   const todo: ResolvedArtifact[] = [];
   const skipped: ArtifactReport[] = [];
   artifacts.forEach((a, i) => {
@@ -63,13 +72,44 @@ async function splitExisting(
   return { todo, skipped };
 }
 
+/**
+ * Before an export run is created: a blob of that name this tool stamped for this batch is the run's result already
+ * (its record was deleted); any other blob of that name would fail the run for lack of OverwriteBlobs
+ * (docs/azure-service.md#the-export-blob), so the batch fails first, in one line with the fix.
+ */
+function blobHooks(ctx: OpContext, container: string, batchOf: ReadonlyMap<string, Batch>, overwrite: boolean): Pick<RunHooks, 'alreadyDone' | 'beforeCreate'> {
+  return {
+    alreadyDone: async (job) => {
+      const blob = await ctx.services.blobs.getBlob(container, job.blob);
+      const stamp = batchOf.get(job.blob)?.stamp;
+      return blob && stamp !== undefined && setStamp(blob) === stamp
+        ? `blob '${job.blob}' in ${container} carries this batch's ${SET_STAMP_KEY}=${stamp}`
+        : undefined;
+    },
+    beforeCreate: async (job) => {
+      if (overwrite) return undefined;
+      const blob = await ctx.services.blobs.getBlob(container, job.blob);
+      if (!blob) return undefined;
+      const stamp = setStamp(blob);
+      return (
+        `blob '${job.blob}' already exists in ${container} and is not this batch's (${stamp === undefined ? `no ${SET_STAMP_KEY} metadata` : `${SET_STAMP_KEY}=${stamp}`}): ` +
+        `the export run would fail because the export pipeline lacks OverwriteBlobs; add OverwriteBlobs to 'export-options', choose another 'blob-name', or delete the blob`
+      );
+    },
+  };
+}
+
 /** Export: resolve, skip what the target has, plan batches, run the export runs, check the blobs. */
 export async function runExport(ctx: OpContext<ExportSettings | TransferOpSettings>): Promise<ExportResult> {
   const { settings, services } = ctx;
   const { source } = settings;
   const info = await services.arm.getRegistry(source);
   const registry = services.registries.forLoginServer(info.loginServer);
-  const resolution = await ctx.log.group(`Resolve artifacts in ${info.loginServer}`, () => resolveArtifacts(settings.artifacts, registry));
+  const resolution = await ctx.log.group(`Resolve artifacts in ${info.loginServer}`, () =>
+    resolveOnce(settings.artifacts, registry, { onProgress: listProgress(ctx.log, `resolved in ${info.loginServer}`) }),
+  );
+  const excess = tooMany(resolution.artifacts.length + resolution.missing.length);
+  if (excess !== undefined) throw new TransferError(excess);
   ctx.log.info(`${resolution.artifacts.length} artifacts resolved${resolution.missing.length > 0 ? `, ${resolution.missing.length} not found` : ''}`);
   const chain = await supplyChain(ctx, registry, resolution.artifacts);
   const missing: ArtifactReport[] = [
@@ -126,10 +166,13 @@ export async function runExport(ctx: OpContext<ExportSettings | TransferOpSettin
     blob: b.blob,
     artifacts: b.artifacts.map((a) => a.ref),
   }));
+  const batchOf = new Map(plan.batches.map((b) => [b.blob, b]));
+  const overwrite = (pipeline.options ?? []).some((o) => o.toLowerCase() === 'overwriteblobs');
   const { outcomes, interrupted } = await ctx.log.group(`Export runs (${jobs.length})`, () =>
     executeRuns(ctx, jobs, {
       // A succeeded run whose blob is gone (cleaned up, or moved on by DeleteSourceBlobOnSuccess) is run again.
       reusable: async (job) => container === undefined || (await services.blobs.getBlob(container, job.blob)) !== undefined,
+      ...(container !== undefined ? blobHooks(ctx, container, batchOf, overwrite) : {}),
     }),
   );
 
@@ -147,6 +190,10 @@ export async function runExport(ctx: OpContext<ExportSettings | TransferOpSettin
         blobs.push({ name: batch.blob, error: reason });
         artifacts.push(...mark('failed', reason));
         continue;
+      }
+      if (container !== undefined && blob !== undefined && setStamp(blob) !== batch.stamp) {
+        // The proof, for a re-run that finds no run record, that this blob holds this batch (docs/interface.md#resuming-without-run-records).
+        await services.blobs.setBlobMetadata(container, batch.blob, { ...blob.metadata, [SET_STAMP_KEY]: batch.stamp });
       }
       blobs.push({ name: batch.blob, ...(blob ? { size: blob.size, ...(blob.contentMD5 !== undefined ? { contentMD5: blob.contentMD5 } : {}) } : {}) });
       const reports = mark('exported');

@@ -4,6 +4,7 @@ import type { ImportSettings, TransferOpSettings } from '../settings';
 import type { PipelineRunResource, RegistryDataPlane } from '../ports';
 import type { ArtifactReport, RunReport } from '../report';
 import { continueOnErrors, failuresOf, mapLimit, type OpContext, type OperationResult, warn } from '../operation';
+import { listProgress } from '../progress';
 import { ensurePipeline } from './pipelines';
 import { importRunName } from './plan';
 import { checkListed } from './referrers';
@@ -27,6 +28,30 @@ async function verifyOne(target: RegistryDataPlane, a: ArtifactReport): Promise<
   if (a.sourceDigest !== undefined && d !== a.sourceDigest)
     return { ...a, result: 'failed', targetDigest: d, reason: `${target.loginServer} has ${d}, the source had ${a.sourceDigest}` };
   return { ...a, result: 'verified', targetDigest: d };
+}
+
+/** One HEAD per artifact in the target, pull tokens fetched a few to a request first, progress every 10 %. */
+async function verifyAll(ctx: OpContext, target: RegistryDataPlane, list: readonly ArtifactReport[]): Promise<ArtifactReport[]> {
+  if (list.length === 0) return [];
+  await target.prepare([...new Set(list.map((a) => splitRef(a.artifact).repository))]);
+  const progress = listProgress(ctx.log, `verified in ${target.loginServer}`);
+  let done = 0;
+  return mapLimit(list, 8, async (a) => {
+    const r = await verifyOne(target, a);
+    progress(++done, list.length);
+    return r;
+  });
+}
+
+/** Evidence that a blob's artifacts are all in the target with their source digests; undefined if any is not (or none is known). */
+async function inTarget(target: RegistryDataPlane, known: readonly ArtifactReport[]): Promise<string | undefined> {
+  if (known.length === 0 || known.some((a) => a.sourceDigest === undefined)) return undefined;
+  // One look first: on a first attempt the artifacts are not there, and that costs one request per batch.
+  if ((await verifyOne(target, known[0]!)).result !== 'verified') return undefined;
+  const checked = await mapLimit(known.slice(1), 8, (a) => verifyOne(target, a));
+  return checked.every((a) => a.result === 'verified')
+    ? `all ${known.length} of its artifacts are in ${target.loginServer} with their source digests`
+    : undefined;
 }
 
 /** Import: ensure the pipeline, run (or wait for the source trigger's runs), then verify every artifact by digest. */
@@ -106,10 +131,10 @@ export async function runImport(ctx: OpContext<ImportSettings | TransferOpSettin
   }
 
   const { outcomes, interrupted } = await ctx.log.group(`Import runs (${jobs.length})`, () =>
-    executeRuns(
-      ctx,
-      jobs,
-      container === undefined
+    executeRuns(ctx, jobs, {
+      // A run record deleted after the import (cleanup, a restarted service): the target's digests are the evidence.
+      alreadyDone: async (j, existing) => (existing === undefined ? inTarget(registry, expected(j.blob, j.name)) : undefined),
+      ...(container === undefined
         ? {}
         : {
             beforeCreate: async (j) =>
@@ -121,14 +146,15 @@ export async function runImport(ctx: OpContext<ImportSettings | TransferOpSettin
               const blob = await services.blobs.getBlob(container, j.blob);
               return !blob?.lastModified || run.startTime === undefined || Date.parse(blob.lastModified) <= Date.parse(run.startTime);
             },
-          },
-    ),
+          }),
+    }),
   );
 
   const artifacts: ArtifactReport[] = refused.flatMap((r) =>
     expected(r.blob, r.name).map((a): ArtifactReport => ({ ...a, result: 'failed', reason: r.error! })),
   );
   await ctx.log.group('Verify', async () => {
+    const toVerify: ArtifactReport[] = [];
     for (const { job: j, report, run } of outcomes) {
       const known = expected(j.blob, report.name);
       if (report.status === 'failed')
@@ -141,7 +167,7 @@ export async function runImport(ctx: OpContext<ImportSettings | TransferOpSettin
       const list =
         known.length > 0 ? known : imported.map((artifact): ArtifactReport => ({ artifact, blob: j.blob, importRun: report.name, result: 'imported' }));
       if (list.length === 0) warn(ctx, `import run '${report.name}' reported no imported artifacts for blob '${j.blob}': nothing to verify`);
-      if (settings.verify) artifacts.push(...(await checkListed(registry, await mapLimit(list, 8, (a) => verifyOne(registry, a)))));
+      if (settings.verify) toVerify.push(...list);
       else {
         // Without the digest check, the run's own list is the evidence.
         artifacts.push(
@@ -153,6 +179,7 @@ export async function runImport(ctx: OpContext<ImportSettings | TransferOpSettin
         );
       }
     }
+    artifacts.push(...(await checkListed(registry, await verifyAll(ctx, registry, toVerify))));
     const verified = artifacts.filter((a) => a.result === 'verified').length;
     if (settings.verify) ctx.log.info(`${verified} of ${artifacts.length} artifacts verified by digest in ${registry.loginServer}`);
   });

@@ -10,6 +10,8 @@ export interface PipelineTarget {
   /** Blob container URL of the pipeline (export target / import source). */
   readonly storageUri?: string;
   readonly sourceTriggerEnabled?: boolean;
+  /** The pipeline's options, where it exists. */
+  readonly options?: readonly string[];
 }
 
 const resourceId = (reg: RegistryRef, kind: PipelineKind, name: string): string => `${reg.resourceId}/${kind}Pipelines/${name}`;

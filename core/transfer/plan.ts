@@ -12,6 +12,8 @@ export interface Batch {
   readonly exportRun: string;
   readonly importRun: string;
   readonly artifacts: readonly ResolvedArtifact[];
+  /** The hash of exactly these artifacts and digests: the blob's stamp (core/domain/blob-rules.ts, SET_STAMP_KEY). */
+  readonly stamp: string;
 }
 
 export interface Plan {
@@ -29,6 +31,16 @@ const hash = (text: string): string => createHash('sha256').update(text).digest(
 export function derivedBlobBase(artifacts: readonly ResolvedArtifact[], maxArtifactsPerRun: number): string {
   const lines = artifacts.map((a) => `${a.ref} ${a.sourceDigest}`).sort();
   return `acrtransfer-${hash(`per-run=${maxArtifactsPerRun}\n${lines.join('\n')}`).slice(0, 16)}`;
+}
+
+/** The stamp of a batch: its references and source digests, order aside. */
+export function batchStamp(artifacts: readonly ResolvedArtifact[]): string {
+  return hash(
+    artifacts
+      .map((a) => `${a.ref} ${a.sourceDigest}`)
+      .sort()
+      .join('\n'),
+  ).slice(0, 32);
 }
 
 /**
@@ -74,7 +86,7 @@ export function planBatches(artifacts: readonly ResolvedArtifact[], o: { readonl
   }
   const batches = lists.map((list, i): Batch => {
     const blob = `${base}-${i + 1}`;
-    return { index: i + 1, blob, exportRun: exportRunName(blob), importRun: importRunName(blob), artifacts: list };
+    return { index: i + 1, blob, exportRun: exportRunName(blob), importRun: importRunName(blob), artifacts: list, stamp: batchStamp(list) };
   });
   return { base, batches };
 }

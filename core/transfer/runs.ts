@@ -31,6 +31,12 @@ export interface RunJob {
 export interface RunHooks {
   /** Whether a Succeeded run with the same request still counts (e.g. its blob is still there); default yes. */
   reusable?(job: RunJob, run: PipelineRunResource): Promise<boolean>;
+  /**
+   * Checked before a run is created (none exists, or the one there cannot be reused): evidence that its work is already
+   * done, e.g. its blob carries this batch's stamp after the run records were deleted. Then no run is created and
+   * the run reports 'reused'.
+   */
+  alreadyDone?(job: RunJob, existing: PipelineRunResource | undefined): Promise<string | undefined>;
   /** Checked before a run is created; a reason fails the run without creating it. */
   beforeCreate?(job: RunJob): Promise<string | undefined>;
 }
@@ -149,6 +155,16 @@ export async function executeRuns(ctx: OpContext, jobs: readonly RunJob[], hooks
         return finished(job, await wait(job, job.name));
       }
       forceUpdateTag = newTag(ctx.clock.now(), existing.forceUpdateTag);
+    }
+    const done = await hooks.alreadyDone?.(job, existing);
+    if (done !== undefined) {
+      ctx.log.info(
+        `${job.kind} run '${job.name}' ${existing ? `exists (${existing.provisioningState ?? 'unknown'})` : 'has no record'}, but ${done}: reusing that`,
+      );
+      return { job, report: report(job, 'reused') };
+    }
+    if (existing) {
+      const same = sameRequest(job, existing);
       ctx.log.info(
         `${job.kind} run '${job.name}' exists (${existing.provisioningState ?? 'unknown'}${same ? '' : ', other request'}): running it again with forceUpdateTag ${forceUpdateTag}`,
       );

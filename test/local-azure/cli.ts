@@ -1,5 +1,5 @@
 /**
- * `npm run azure:up` / `azure:down` / `azure:status`: the local Azure on 127.0.0.1.
+ * `npm run azure:up` / `azure:down` / `azure:status` (and `cli.ts restart-emulator`): the local Azure on 127.0.0.1.
  * State lives in LOCAL_AZURE_DIR (default .local-azure/); LOCAL_AZURE_PORT_OFFSET shifts every port, so
  * that several copies can run side by side.
  */
@@ -160,15 +160,7 @@ async function up(): Promise<void> {
       url: `http://${HOST}:${registryPorts[side].backend}/v2/`,
     });
   }
-  const emulator = startProcess(
-    dir,
-    'emulator',
-    process.execPath,
-    ['--import', 'tsx', path.join(__dirname, 'emulator', 'main.ts'), path.join(dir, 'emulator.json')],
-    baseEnv,
-  );
-  targets.push({ managed: emulator, url: `https://${HOST}:${p.emulator}/_control/knobs` });
-  for (const side of SIDES) targets.push({ managed: emulator, url: `https://${HOST}:${registryPorts[side].acr}/v2/` });
+  targets.push(...startEmulator(dir, emulatorConfig));
 
   try {
     await waitReady(dir, targets, readFileSync(caCertPath), START_TIMEOUT_MS);
@@ -223,6 +215,36 @@ async function up(): Promise<void> {
   process.stdout.write(`env: ${path.join(dir, 'env.json')}; clients must run with NODE_EXTRA_CA_CERTS=${caCertPath}\n`);
 }
 
+/** Starts the emulator from `dir`/emulator.json; the URLs that answer once it is up. */
+function startEmulator(dir: string, config: EmulatorConfig): Array<{ managed: Managed; url: string }> {
+  const managed = startProcess(
+    dir,
+    'emulator',
+    process.execPath,
+    ['--import', 'tsx', path.join(__dirname, 'emulator', 'main.ts'), path.join(dir, 'emulator.json')],
+    { ...process.env, NODE_EXTRA_CA_CERTS: config.caCertPath },
+  );
+  return [
+    { managed, url: `https://${config.host}:${config.port}/_control/knobs` },
+    ...SIDES.map((side) => ({ managed, url: `https://${config.host}:${config.registries[side].port}/v2/` })),
+  ];
+}
+
+/**
+ * Stops the emulator alone (SIGTERM, as a service restart would) and starts it again on the same ports and state:
+ * what it had accepted is on disk and runs in progress carry on (docs/local-azure.md#state-on-disk).
+ */
+async function restartEmulator(): Promise<void> {
+  const dir = localAzureDir();
+  const file = path.join(dir, 'emulator.json');
+  if (!existsSync(file) || !runningProcesses(dir).some((m) => m.name === 'emulator')) throw new Error(`the local Azure's emulator is not running from ${dir}`);
+  const config = JSON.parse(readFileSync(file, 'utf8')) as EmulatorConfig;
+  const started = Date.now();
+  await stopProcesses(dir, 10_000, 'emulator');
+  await waitReady(dir, startEmulator(dir, config), readFileSync(config.caCertPath), START_TIMEOUT_MS);
+  process.stdout.write(`emulator restarted in ${((Date.now() - started) / 1000).toFixed(2)} s\n`);
+}
+
 async function initStorage(storageJson: string): Promise<void> {
   const storage = JSON.parse(storageJson) as Record<'source' | 'target', StorageEnv>;
   for (const side of SIDES) {
@@ -260,10 +282,12 @@ async function main(): Promise<void> {
       return down();
     case 'status':
       return status();
+    case 'restart-emulator':
+      return restartEmulator();
     case 'init-storage':
       return initStorage(arg ?? '{}');
     default:
-      throw new Error('usage: cli.ts up|down|status');
+      throw new Error('usage: cli.ts up|down|status|restart-emulator');
   }
 }
 

@@ -39,9 +39,9 @@ export function runningProcesses(dir: string): Managed[] {
     .filter((m) => Number.isInteger(m.pid) && isAlive(m.pid));
 }
 
-/** SIGTERM each process group, wait up to `graceMs` (Azurite drains keep-alive sockets), then SIGKILL. */
-export async function stopProcesses(dir: string, graceMs = 10_000): Promise<Managed[]> {
-  const live = runningProcesses(dir);
+/** SIGTERM each process group (or only those named), wait up to `graceMs` (Azurite drains keep-alive sockets), then SIGKILL. */
+export async function stopProcesses(dir: string, graceMs = 10_000, only?: string): Promise<Managed[]> {
+  const live = runningProcesses(dir).filter((m) => only === undefined || m.name === only);
   const signal = (m: Managed, sig: NodeJS.Signals): void => {
     try {
       process.kill(-m.pid, sig);
@@ -58,7 +58,8 @@ export async function stopProcesses(dir: string, graceMs = 10_000): Promise<Mana
   while (live.some((m) => isAlive(m.pid)) && Date.now() < deadline) await sleep(50);
   live.filter((m) => isAlive(m.pid)).forEach((m) => signal(m, 'SIGKILL'));
   while (live.some((m) => isAlive(m.pid))) await sleep(20);
-  rmSync(path.join(dir, 'pids'), { recursive: true, force: true });
+  if (only === undefined) rmSync(path.join(dir, 'pids'), { recursive: true, force: true });
+  else rmSync(path.join(dir, 'pids', `${only}.pid`), { force: true });
   return live;
 }
 

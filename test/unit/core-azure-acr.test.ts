@@ -106,6 +106,36 @@ describe('token flow', () => {
     expect(e.fix).toMatch(/AcrPull/);
   });
 
+  test('prepare covers many repositories with one token request per 25 scopes; later calls find them cached', async () => {
+    const { http, clock, factory } = setup();
+    tokenRoutes(http, clock);
+    http.on('HEAD', /\/manifests\//, { status: 200, headers: { 'docker-content-digest': 'sha256:abc' } });
+    const plane = factory.forLoginServer(LS);
+    const repos = Array.from({ length: 60 }, (_, i) => `team/app${i}`);
+    await plane.prepare([...repos, ...repos]);
+    const asked = http.to('/oauth2/token').map((c) => new URLSearchParams(c.body ?? '').getAll('scope'));
+    expect(asked.map((a) => a.length)).toEqual([25, 25, 10]);
+    expect(asked.flat().sort()).toEqual(repos.map((r) => `repository:${r}:pull`).sort());
+    for (const r of repos) await plane.manifestDigest(r, 'v1');
+    expect(http.to('/oauth2/token')).toHaveLength(3);
+    expect(http.to('/oauth2/exchange')).toHaveLength(1);
+    // Each HEAD carries the token whose request named its repository.
+    const head = http.to('/v2/team/app59/manifests/v1', 'HEAD')[0]!;
+    const claims = JSON.parse(Buffer.from(head.headers['authorization']!.split('.')[1]!, 'base64url').toString('utf8')) as { scope: string };
+    expect(claims.scope).toBe('repository:team/app50:pull');
+  });
+
+  test('callers asking at once share one exchange and one access token request', async () => {
+    const { http, clock, factory } = setup();
+    tokenRoutes(http, clock);
+    http.on('HEAD', /\/manifests\//, { status: 200, headers: { 'docker-content-digest': 'sha256:abc' } });
+    const plane = factory.forLoginServer(LS);
+    await Promise.all(Array.from({ length: 8 }, (_, i) => plane.manifestDigest('team/app', `v${i}`)));
+    expect(http.to('/oauth2/exchange')).toHaveLength(1);
+    expect(http.to('/oauth2/token')).toHaveLength(1);
+    expect(http.to('/manifests/', 'HEAD')).toHaveLength(8);
+  });
+
   test('a 401 from /v2/ gets one fresh access token, then the call is repeated', async () => {
     const { http, clock, factory } = setup();
     tokenRoutes(http, clock);

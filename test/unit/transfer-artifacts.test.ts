@@ -1,5 +1,5 @@
 import { parseArtifact, splitRef } from '../../core/domain/reference';
-import { PatternError, repositoryGlob, resolveArtifacts, tagGlob } from '../../core/domain/artifacts';
+import { PatternError, repositoryGlob, resolveArtifacts, resolveOnce, tagGlob, tooMany } from '../../core/domain/artifacts';
 import { digestOf, FakeRegistry } from './fakes/registry';
 
 const specs = (...texts: string[]) => texts.map((t) => parseArtifact(t)!);
@@ -85,5 +85,49 @@ describe('resolveArtifacts', () => {
     const r = registry();
     await resolveArtifacts(specs('team/*:latest', 'team/*:v1'), r);
     expect(r.calls.listRepositories).toBe(1);
+  });
+
+  it('expands a tag pattern from the manifest list, which carries the digests: no lookup per tag', async () => {
+    const r = registry();
+    const { artifacts } = await resolveArtifacts(specs('app:v*'), r);
+    expect(artifacts).toHaveLength(153);
+    expect(r.calls).toMatchObject({ listManifests: 1, listTags: 0, manifestDigest: 0 });
+  });
+
+  it('falls back to the tags list and one lookup per tag where the manifest list is refused', async () => {
+    const r = registry();
+    r.listManifests = () => Promise.reject(new Error('HTTP 401 UNAUTHORIZED: metadata_read'));
+    const { artifacts } = await resolveArtifacts(specs('app:v1.*'), r);
+    expect(artifacts.map((a) => [a.ref, a.sourceDigest])).toEqual([
+      ['app:v1.0', digestOf('app:v1.0')],
+      ['app:v1.1', digestOf('app:v1.1')],
+    ]);
+    expect(r.calls).toMatchObject({ listTags: 1, manifestDigest: 2 });
+  });
+
+  it('gets pull access to the repositories of plain references up front, each once, and reports progress', async () => {
+    const r = registry();
+    const seen: [number, number][] = [];
+    await resolveArtifacts(specs('app:v1', 'app:v2', 'team/web:v1', 'team/db:v1'), r, { onProgress: (d, t) => seen.push([d, t]) });
+    expect(r.prepared.sort()).toEqual(['app', 'team/db', 'team/web']);
+    expect(seen.map(([d]) => d)).toEqual([1, 2, 3, 4]);
+    expect(seen.every(([, t]) => t === 4)).toBe(true);
+  });
+
+  it('resolves the same settings on the same registry once per step', async () => {
+    const r = registry();
+    const s = specs('app:v1', 'app:v2');
+    const [a, b] = [await resolveOnce(s, r), await resolveOnce(s, r)];
+    expect(b).toBe(a);
+    expect(r.calls.manifestDigest).toBe(2);
+    await resolveOnce(specs('app:v1', 'app:v2'), r); // other settings: resolved again
+    expect(r.calls.manifestDigest).toBe(4);
+  });
+
+  it('names the per-step limit in one line above 10,000 artifacts', () => {
+    expect(tooMany(10_000)).toBeUndefined();
+    expect(tooMany(10_001)).toBe(
+      "Input 'artifacts' resolves to 10001 artifacts; one step moves at most 10000: split them across steps (for example by repository pattern)",
+    );
   });
 });

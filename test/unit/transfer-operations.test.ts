@@ -334,3 +334,77 @@ describe('copy', () => {
     expect(report.error).toBe(`blob 'nope-1': not in the export container ${EXPORT_CONTAINER}`);
   });
 });
+
+describe('resuming without run records', () => {
+  const deleteAllRuns = async (w: World): Promise<void> => {
+    for (const reg of [w.source, w.target]) for (const r of await w.arm.listRuns(reg)) await w.arm.deleteRun(reg, r.name);
+  };
+
+  it('stamps each export blob with its batch; a re-run whose runs were deleted reuses the stamped blobs and the imported artifacts', async () => {
+    const w = makeWorld();
+    const d = seed(w, ['v1', 'v2', 'v3']);
+    const settings = w.settings({ operation: 'transfer', artifacts: 'app:*', 'max-artifacts-per-run': '2' });
+    expect((await runOperation(settings, w.host, w.services)).outcome).toBe('succeeded');
+    const stamps = [...w.blobs.container(EXPORT_CONTAINER).values()].map((b) => b.metadata);
+    expect(stamps).toEqual([
+      { category: 'acr-transfer-blob', acrtransfer_set: expect.stringMatching(/^[0-9a-f]{32}$/) },
+      { category: 'acr-transfer-blob', acrtransfer_set: expect.stringMatching(/^[0-9a-f]{32}$/) },
+    ]);
+    expect(stamps[0]?.['acrtransfer_set']).not.toBe(stamps[1]?.['acrtransfer_set']);
+
+    await deleteAllRuns(w);
+    const puts = w.arm.runPuts.length;
+    const again = await runOperation(settings, w.host, w.services);
+    expect(again.outcome).toBe('succeeded');
+    expect(w.arm.runPuts.length).toBe(puts); // no export run and no import run created
+    expect(again.runs.map((r) => [r.kind, r.status])).toEqual([
+      ['export', 'reused'],
+      ['export', 'reused'],
+      ['import', 'reused'],
+      ['import', 'reused'],
+    ]);
+    expect(again.artifacts.map((a) => [a.artifact, a.result, a.targetDigest])).toEqual(['app:v1', 'app:v2', 'app:v3'].map((a) => [a, 'verified', d[a]]));
+    expect(w.logger.infos.some((l) => /export run 'exp\w+' has no record, but blob '.+-1' in .+ carries this batch's acrtransfer_set=/.test(l))).toBe(true);
+  });
+
+  it('runs the import again when the target lacks the artifacts, reusing the stamped export blob', async () => {
+    const w = makeWorld();
+    seed(w, ['v1']);
+    const settings = w.settings({ operation: 'transfer', artifacts: 'app:v1' });
+    await runOperation(settings, w.host, w.services);
+    await deleteAllRuns(w);
+    await w.dst.deleteManifest('app', (await w.dst.manifestDigest('app', 'v1'))!);
+    const again = await runOperation(settings, w.host, w.services);
+    expect(again.outcome).toBe('succeeded');
+    expect(again.runs.map((r) => [r.kind, r.status])).toEqual([
+      ['export', 'reused'],
+      ['import', 'succeeded'],
+    ]);
+  });
+
+  it('a blob of that name this tool did not write fails its batch in one line naming the blob, the container and the fix', async () => {
+    const w = makeWorld();
+    seed(w, ['v1']);
+    const settings = w.settings({ operation: 'export', artifacts: 'app:v1', 'blob-name': 'nightly' });
+    w.blobs.put(EXPORT_CONTAINER, 'nightly-1', [{ ref: 'other:v9', digest: 'sha256:00' }]);
+    const report = await runOperation(settings, w.host, w.services);
+    expect(report.outcome).toBe('failed');
+    expect(w.arm.runPuts).toEqual([]);
+    expect(report.error).toBe(
+      `artifact 'app:v1' failed: blob 'nightly-1' already exists in ${EXPORT_CONTAINER} and is not this batch's (no acrtransfer_set metadata): ` +
+        "the export run would fail because the export pipeline lacks OverwriteBlobs; add OverwriteBlobs to 'export-options', choose another 'blob-name', or delete the blob",
+    );
+    // A blob stamped for another batch is foreign too.
+    w.blobs.put(EXPORT_CONTAINER, 'nightly-1', [], { metadata: { category: 'acr-transfer-blob', acrtransfer_set: 'feed' } });
+    expect((await runOperation(settings, w.host, w.services)).error).toContain("is not this batch's (acrtransfer_set=feed)");
+    // With OverwriteBlobs the run goes ahead and replaces it.
+    const over = await runOperation(
+      w.settings({ operation: 'export', artifacts: 'app:v1', 'blob-name': 'nightly', 'export-options': 'OverwriteBlobs' }),
+      w.host,
+      w.services,
+    );
+    expect(over.outcome).toBe('succeeded');
+    expect(w.arm.runPuts).toHaveLength(1);
+    expect(w.blobs.get(EXPORT_CONTAINER, 'nightly-1')?.payload.map((p) => p.ref)).toEqual(['app:v1']);
+  });
+});

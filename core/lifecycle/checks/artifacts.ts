@@ -7,10 +7,11 @@
  */
 import { errorMessage } from '../../errors';
 import type { ManifestBlob } from '../../ports';
-import { PatternError, type ResolvedArtifact, resolveArtifacts } from '../../domain/artifacts';
+import { PatternError, type ResolvedArtifact, resolveOnce, tooMany } from '../../domain/artifacts';
 import { continueOnErrors, mapLimit } from '../../operation';
 import { LAYER_WARN_BYTES, MAX_ARTIFACTS_PER_RUN, MAX_LAYER_BYTES } from '../../domain/limits';
 import { isDigest, splitRef } from '../../domain/reference';
+import { listProgress } from '../../progress';
 import { type CheckRun, item } from './shared';
 
 export async function artifactItems(run: CheckRun): Promise<void> {
@@ -22,7 +23,7 @@ export async function artifactItems(run: CheckRun): Promise<void> {
   const title = `The artifacts exist in the source registry ${info.loginServer}`;
   let artifacts: readonly ResolvedArtifact[];
   try {
-    const r = await resolveArtifacts(settings.artifacts, registry);
+    const r = await resolveOnce(settings.artifacts, registry, { onProgress: listProgress(ctx.log, `resolved in ${info.loginServer}`) });
     artifacts = r.artifacts;
     if (r.missing.length > 0) {
       const hints = await mapLimit(r.missing, 4, async (m) => `${m.ref}${await hint(registry, m.ref)}`);
@@ -42,23 +43,34 @@ export async function artifactItems(run: CheckRun): Promise<void> {
     return;
   }
   const runs = Math.ceil(artifacts.length / settings.maxArtifactsPerRun);
+  const excess = tooMany(artifacts.length);
   items.push(
     item(
       'artifacts-per-run',
       `At most ${MAX_ARTIFACTS_PER_RUN} artifacts per run`,
-      'pass',
-      `${plural(artifacts.length, 'artifact')} in ${plural(runs, 'run')} of at most ${settings.maxArtifactsPerRun}`,
+      excess !== undefined ? 'fail' : 'pass',
+      excess ?? `${plural(artifacts.length, 'artifact')} in ${plural(runs, 'run')} of at most ${settings.maxArtifactsPerRun}`,
+      excess !== undefined ? "split 'artifacts' across steps" : undefined,
     ),
   );
-  if (artifacts.length === 0) return;
+  if (artifacts.length === 0 || excess !== undefined) return;
 
-  // Layer sizes and foreign layers come from the manifests (an index: from each of its children).
+  // Layer sizes and foreign layers come from the manifests (an index: from each of its children), each digest read once:
+  // many tags of a few images cost a few reads.
   const layers = new Map<string, { artifact: string; layer: ManifestBlob }[]>();
+  const byDigest = new Map<string, ResolvedArtifact[]>();
+  for (const a of artifacts) byDigest.set(a.sourceDigest, [...(byDigest.get(a.sourceDigest) ?? []), a]);
   try {
-    await mapLimit(artifacts, 8, async (a) => {
+    await mapLimit([...byDigest.values()], 8, async (same) => {
+      const a = same[0]!;
       const top = await registry.getManifest(a.repository, a.sourceDigest);
       const children = top ? await mapLimit(top.manifests, 4, (c) => registry.getManifest(a.repository, c.digest)) : [];
-      for (const m of [top, ...children]) for (const l of m?.layers ?? []) layers.set(a.ref, [...(layers.get(a.ref) ?? []), { artifact: a.ref, layer: l }]);
+      const found = [top, ...children].flatMap((m) => m?.layers ?? []);
+      for (const x of same)
+        layers.set(
+          x.ref,
+          found.map((layer) => ({ artifact: x.ref, layer })),
+        );
     });
   } catch (e) {
     items.push(item('layer-size', 'No layer is larger than 8 GB', 'warn', `not checked: the manifests could not be read: ${errorMessage(e)}`));

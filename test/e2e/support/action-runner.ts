@@ -94,6 +94,8 @@ export interface ActionRunOptions {
   /** Set ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN from `GET {controlUrl}/oidc` (a job with `permissions: id-token: write`). */
   readonly oidc?: LocalAzureEnv;
   readonly interrupt?: Interrupt;
+  /** Called with each stdout line as it arrives (e.g. to restart the emulator at a given moment). */
+  readonly onLine?: (line: string) => void;
   /** Kill the step (and fail) after this long. Default 5 minutes. */
   readonly timeoutMs?: number;
   /** Step id (GITHUB_ACTION); default 'acr-transfer'. */
@@ -225,7 +227,10 @@ export async function runAction(opts: ActionRunOptions): Promise<ActionRun> {
     const lines = (partial + chunk).split('\n');
     partial = lines.pop() ?? '';
     const atMs = performance.now() - start;
-    for (const text of lines) timedLines.push({ atMs, text });
+    for (const text of lines) {
+      timedLines.push({ atMs, text });
+      opts.onLine?.(text);
+    }
     if (!matched && lines.some(matches)) {
       matched = true;
       const wait = opts.interrupt?.thenWaitMs ?? 0;

@@ -1,4 +1,5 @@
 import type { EmulatorConfig } from '../config';
+import type { DiskState } from './disk';
 import type { Service } from './router';
 import type { Claims } from './jwt';
 
@@ -118,6 +119,10 @@ export interface ArmStore {
   listPipelines(registry: string, kind: PipelineKind): PipelineRecord[];
   /** Creates a run as the source trigger does (no PUT), and starts it. */
   createTriggeredRun(pipeline: PipelineRecord, blobName: string, timestamp: string): RunRecord;
+  /** Writes a run to disk: at once when `urgent` (a state change), else within a second (progress). */
+  saveRun(run: RunRecord, urgent: boolean): void;
+  /** At start: runs the last process left in progress carry on, as the service's would. */
+  resumeRuns(): void;
 }
 
 export type PipelineKind = 'export' | 'import';
@@ -148,12 +153,16 @@ export interface RunRecord {
   resource: Json;
   /** Bumped on every (re-)execution, so that a superseded execution stops writing. */
   generation: number;
+  /** How far the execution got, kept on disk: a run resumed after a restart does not redo a finished transfer. */
+  checkpoint?: Json;
 }
 
 /** Everything the emulator's parts share. Each part is registered on it at start (main.ts). */
 export interface Emulator {
   readonly config: EmulatorConfig;
   readonly knobs: Knobs;
+  /** The state that survives a restart (disk.ts). */
+  readonly disk: DiskState;
   /** Base URL of the main HTTPS port, e.g. https://127.0.0.1:8443 */
   readonly baseUrl: string;
   tokens: TokenVerifier;

@@ -47,6 +47,7 @@ export function registerControl(router: Router, emu: Emulator): void {
         (emu.knobs as unknown as Record<string, unknown>)[k] = v;
       } else throw bad(`unknown knob ${k}; known: ${[...SCALAR_KNOBS, 'faults', 'runFailures'].join(', ')}`);
     }
+    saveKnobs(emu);
     sendJson(res, 200, emu.knobs);
   });
   router.add('control', 'POST', /^\/_control\/faults$/, async (req, res) => {
@@ -59,6 +60,7 @@ export function registerControl(router: Router, emu: Emulator): void {
   });
   router.add('control', 'POST', /^\/_control\/reset$/, (_req, res) => {
     Object.assign(emu.knobs, defaultKnobs());
+    saveKnobs(emu);
     sendJson(res, 200, emu.knobs);
   });
   router.add('control', 'GET', /^\/_control\/requests$/, (_req, res) => {
@@ -66,6 +68,11 @@ export function registerControl(router: Router, emu: Emulator): void {
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
     res.end(text);
   });
+}
+
+/** The scalar knobs survive a restart (faults and run failures are one-shot and do not). */
+function saveKnobs(emu: Emulator): void {
+  emu.disk.write('control', 'knobs', Object.fromEntries(SCALAR_KNOBS.map((k) => [k, emu.knobs[k]])));
 }
 
 function checkFault(f: Fault): Fault {

@@ -12,6 +12,15 @@ import { type HttpError, sendJson } from './http';
 import { kvError } from './keyvault';
 import type { Service } from './router';
 
+/** The runFailures knob: the first one matching the run or pipeline name is used up and gives the run's error message. */
+export function takeRunFailure(knobs: Knobs, runName: string, pipelineName: string): string | undefined {
+  const f = knobs.runFailures.find((x) => x.count > 0 && (new RegExp(x.match).test(runName) || new RegExp(x.match).test(pipelineName)));
+  if (!f) return undefined;
+  f.count -= 1;
+  knobs.runFailures = knobs.runFailures.filter((x) => x.count > 0);
+  return f.message;
+}
+
 /** The first fault that matches, counted down (and dropped once used up). */
 function takeFault(knobs: Knobs, service: Service, method: string, pathname: string): Fault | undefined {
   const f = knobs.faults.find(

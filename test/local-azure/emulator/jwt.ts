@@ -1,4 +1,5 @@
-import { createPublicKey, generateKeyPairSync, type KeyObject, randomUUID, sign, verify } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomUUID, sign, verify } from 'node:crypto';
+import type { DiskState } from './disk';
 
 export type Claims = Record<string, unknown> & { exp?: number; nbf?: number; iat?: number; aud?: string | string[]; iss?: string; sub?: string };
 
@@ -9,14 +10,23 @@ const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64ur
 
 /** An RS256 signing key with a key id, as Entra and GitHub's OIDC issuer publish in their JWKS. */
 export class SigningKey {
-  readonly kid = randomUUID().replace(/-/g, '');
+  readonly kid: string;
   private readonly privateKey: KeyObject;
   readonly publicKey: KeyObject;
 
-  constructor() {
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    this.privateKey = privateKey;
-    this.publicKey = publicKey;
+  constructor(saved?: { kid: string; pem: string }) {
+    this.kid = saved?.kid ?? randomUUID().replace(/-/g, '');
+    this.privateKey = saved ? createPrivateKey(saved.pem) : generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    this.publicKey = createPublicKey(this.privateKey);
+  }
+
+  /** The key `name` from the emulator's state on disk (made there the first time): tokens signed before a restart still verify. */
+  static kept(disk: DiskState, name: string): SigningKey {
+    const fresh = (): string => {
+      const k = new SigningKey();
+      return JSON.stringify({ kid: k.kid, pem: k.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() });
+    };
+    return new SigningKey(JSON.parse(disk.kept(name, fresh)) as { kid: string; pem: string });
   }
 
   sign(claims: Claims, extraHeader: Record<string, unknown> = {}): string {

@@ -2,14 +2,17 @@
  * Key Vault secrets for the local Azure: the vault lives on the emulator's main port (vault URL = baseUrl).
  * Covers what @azure/keyvault-secrets 4.11.2 calls (set/get/list/versions/update/delete/recover/purge) and the
  * challenge-based auth it relies on (docs/local-azure.md#key-vaults-empty-version-segment).
- * State is in memory: a restart of the local Azure starts with an empty vault.
+ * Secrets are kept on disk (emu.disk, docs/local-azure.md#state-on-disk): a restarted emulator has them all.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { type Emulator, type Json, KEY_VAULT_RESOURCE, type Outcome, type SecretReader } from './context';
 import { bearerToken, HttpError, readJson, sendJson } from './http';
+import { kvError, secretNotFound } from './keyvault-errors';
 import { nowSeconds } from './jwt';
 import type { Request, Router } from './router';
+
+export { kvError } from './keyvault-errors';
 
 const NAME = /^[0-9a-zA-Z-]{1,127}$/;
 /** 7.0–7.6 (with previews) and the SDK's current default. */
@@ -17,8 +20,6 @@ const API_VERSION = /^(7\.[0-6](-preview(\.\d+)?)?|2025-07-01)$/;
 const MAX_PAGE = 25;
 const MAX_VALUE_BYTES = 25 * 1024;
 const RECOVERABLE_DAYS = 90;
-const NOT_FOUND_HINT =
-  'If you recently deleted this secret you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182';
 
 interface SecretVersion {
   readonly version: string;
@@ -37,15 +38,6 @@ interface SecretEntry {
   readonly name: string;
   readonly versions: SecretVersion[];
   deleted?: { deletedDate: number; scheduledPurgeDate: number };
-}
-
-/** Key Vault's error body: `{"error":{code,message,innererror?}}`. */
-export function kvError(status: number, code: string, message: string, inner?: string, headers: Record<string, string> = {}): HttpError {
-  return new HttpError(status, { error: { code, message, ...(inner ? { innererror: { code: inner } } : {}) } }, headers);
-}
-
-function secretNotFound(what: string): HttpError {
-  return kvError(404, 'SecretNotFound', `A secret with (name/id) ${what} was not found in this key vault. ${NOT_FOUND_HINT}`);
 }
 
 function checkName(name: string): void {
@@ -77,9 +69,17 @@ function readProps(body: Json): Partial<Pick<SecretVersion, 'contentType' | 'tag
 }
 
 class Vault {
-  private readonly secrets = new Map<string, SecretEntry>();
+  private readonly secrets: Map<string, SecretEntry>;
 
-  constructor(private readonly emu: Emulator) {}
+  constructor(private readonly emu: Emulator) {
+    this.secrets = emu.disk.readAll<SecretEntry>('secrets');
+  }
+
+  /** Writes the secret (or its removal) through to disk. */
+  private save(entry: SecretEntry): void {
+    if (this.secrets.get(entry.name.toLowerCase()) === entry) this.emu.disk.write('secrets', entry.name, entry);
+    else this.emu.disk.remove('secrets', entry.name);
+  }
 
   get base(): string {
     return this.emu.baseUrl;
@@ -173,6 +173,7 @@ class Vault {
     const v: SecretVersion = { version: randomBytes(16).toString('hex'), value, enabled: true, created: now, updated: now, ...readProps(body) };
     entry.versions.push(v);
     this.secrets.set(name.toLowerCase(), entry);
+    this.save(entry);
     return this.bundle(entry, v, true);
   }
 
@@ -187,6 +188,7 @@ class Vault {
     checkName(name);
     const { entry, v } = this.find(name, version);
     Object.assign(v, readProps(body), { updated: nowSeconds() });
+    this.save(entry);
     return this.bundle(entry, v, false);
   }
 
@@ -196,6 +198,7 @@ class Vault {
     if (!entry) throw secretNotFound(name);
     const now = nowSeconds();
     entry.deleted = { deletedDate: now, scheduledPurgeDate: now + RECOVERABLE_DAYS * 86400 };
+    this.save(entry);
     return this.deletedBundle(entry);
   }
 
@@ -207,12 +210,15 @@ class Vault {
   }
 
   purge(name: string): void {
-    this.secrets.delete(this.deleted(name).name.toLowerCase());
+    const entry = this.deleted(name);
+    this.secrets.delete(entry.name.toLowerCase());
+    this.save(entry);
   }
 
   recover(name: string): Json {
     const entry = this.deleted(name);
     delete entry.deleted;
+    this.save(entry);
     return this.bundle(entry, entry.versions.at(-1)!, false);
   }
 

@@ -7,7 +7,9 @@ import { readFileSync } from 'node:fs';
 import type { EmulatorConfig, Side } from '../config';
 import { registerAcr } from './acr/front-end';
 import { registerArm } from './arm/routes';
-import { type Emulator, defaultKnobs } from './context';
+import type { ArmState } from './arm/state';
+import { type Emulator, defaultKnobs, type Knobs } from './context';
+import { DiskState } from './disk';
 import { registerControl } from './control';
 import { registerEntra } from './entra/routes';
 import { registerKeyVault } from './keyvault';
@@ -23,13 +25,22 @@ export function startEmulator(config: EmulatorConfig): { emu: Emulator; close: (
   const missing = (what: string) => () => {
     throw new Error(`emulator part not registered: ${what}`);
   };
+  const disk = new DiskState(config.stateDir);
   const emu: Emulator = {
     config,
-    knobs: defaultKnobs(),
+    // Test knobs are the harness's, not Azure's, but a restart should not undo them either.
+    knobs: { ...defaultKnobs(), ...(disk.read<Partial<Knobs>>('control', 'knobs') ?? {}), faults: [], runFailures: [] },
+    disk,
     baseUrl: `https://${config.host}:${config.port}`,
     tokens: { verifyAccessToken: missing('tokens') },
     secrets: { readSecret: missing('secrets') },
-    arm: { getPipeline: missing('arm'), listPipelines: missing('arm'), createTriggeredRun: missing('arm') },
+    arm: {
+      getPipeline: missing('arm'),
+      listPipelines: missing('arm'),
+      createTriggeredRun: missing('arm'),
+      saveRun: missing('arm'),
+      resumeRuns: missing('arm'),
+    },
     runs: { start: missing('runs') },
     access: {
       secretGetDenial: missing('access'),
@@ -50,11 +61,22 @@ export function startEmulator(config: EmulatorConfig): { emu: Emulator; close: (
     servers.push(serve(emu, r, config.registries[side].port, log));
   }
   const stopTriggers = startSourceTriggers(emu);
+  emu.arm.resumeRuns();
   return {
     emu,
     close: async () => {
       stopTriggers();
-      await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+      (emu.arm as ArmState).flush();
+      // Open keep-alive connections would hold close() until the clients hang up: a stopping service drops them.
+      await Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((r) => {
+              s.close(() => r());
+              s.closeAllConnections();
+            }),
+        ),
+      );
       log.close();
     },
   };

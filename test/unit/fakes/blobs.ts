@@ -49,6 +49,21 @@ export class FakeBlobStore implements BlobStore {
     return Promise.resolve(this.get(containerUri, blob));
   }
 
+  /** Every metadata write, `<blob> <key>=<value>,…`. */
+  readonly metadataSet: string[] = [];
+
+  setBlobMetadata(containerUri: string, blob: string, metadata: Readonly<Record<string, string>>): Promise<void> {
+    const b = this.get(containerUri, blob);
+    if (!b) return Promise.reject(new Error(`BlobNotFound: ${blob}`));
+    this.metadataSet.push(
+      `${blob} ${Object.entries(metadata)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',')}`,
+    );
+    this.container(containerUri).set(blob, { ...b, metadata: { ...metadata }, lastModified: this.clock.iso() });
+    return Promise.resolve();
+  }
+
   listBlobs(containerUri: string, prefix = ''): Promise<BlobInfo[]> {
     return Promise.resolve([...(this.containers.get(key(containerUri))?.values() ?? [])].filter((b) => b.name.startsWith(prefix)));
   }

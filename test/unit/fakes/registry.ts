@@ -10,7 +10,9 @@ export class FakeRegistry implements RegistryDataPlane {
   /** Manifest bodies by digest; a digest without one is an image with one 1 KiB layer. */
   readonly bodies = new Map<string, Omit<ManifestInfo, 'digest'>>();
   readonly deleted: string[] = [];
-  readonly calls = { listRepositories: 0, listTags: 0, manifestDigest: 0, getManifest: 0, listManifests: 0, listReferrers: 0 };
+  readonly calls = { listRepositories: 0, listTags: 0, manifestDigest: 0, getManifest: 0, listManifests: 0, listReferrers: 0, prepare: 0 };
+  /** Repositories `prepare` was asked for, in order. */
+  readonly prepared: string[] = [];
 
   constructor(readonly loginServer: string) {}
 
@@ -45,6 +47,12 @@ export class FakeRegistry implements RegistryDataPlane {
         out.push({ digest: d, ...(b.artifactType !== undefined ? { artifactType: b.artifactType } : {}) });
     }
     return Promise.resolve(out);
+  }
+
+  prepare(repositories: readonly string[]): Promise<void> {
+    this.calls.prepare++;
+    this.prepared.push(...repositories);
+    return Promise.resolve();
   }
 
   listRepositories(): Promise<string[]> {

@@ -26,7 +26,7 @@ interface Principal {
 }
 
 export class TokenService {
-  private readonly key = new SigningKey();
+  private readonly key: SigningKey;
   readonly loginServer: string;
 
   constructor(
@@ -34,6 +34,7 @@ export class TokenService {
     reg: EmulatorRegistryConfig,
   ) {
     this.loginServer = `${emu.config.host}:${reg.port}`.toLowerCase();
+    this.key = SigningKey.kept(emu.disk, `acr-${reg.name}`);
   }
 
   private checkService(service: string | null): void {

@@ -87,6 +87,8 @@ export function deleteItem(call: ItemCall): ArmAnswer {
   else (item as RunEntry).generation += 1;
   item.deleteAt = Date.now() + emu.knobs.pipelineProvisioningMs;
   props(item.resource)['provisioningState'] = 'Deleting';
+  if (kind) state.savePipeline(item as PipelineEntry);
+  else state.saveRun(item as RunEntry, true);
   return deleting();
 }
 

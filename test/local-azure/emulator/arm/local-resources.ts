@@ -14,10 +14,12 @@ export const lower = (s: string): string => s.toLowerCase();
 export const covers = (scope: string, resourceId: string): boolean => lower(resourceId) === lower(scope) || lower(resourceId).startsWith(`${lower(scope)}/`);
 
 export class LocalResources {
-  /** When the emulator "created" these resources (their systemData and creation times). */
-  readonly createdAt = new Date().toISOString();
+  /** When the emulator "created" these resources (their systemData and creation times): the first start's time. */
+  readonly createdAt: string;
 
-  constructor(private readonly emu: Emulator) {}
+  constructor(private readonly emu: Emulator) {
+    this.createdAt = emu.disk.kept('resources-created', () => new Date().toISOString());
+  }
 
   get sub(): string {
     return this.emu.config.subscriptionId;

@@ -6,6 +6,7 @@
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { Emulator, Json } from '../context';
+import type { DiskState } from '../disk';
 import type { HttpError } from '../http';
 import { type ArmAnswer, armError, badRequest } from './frame';
 import { type ItemCall, registryTypePath } from './registry-scope';
@@ -36,9 +37,17 @@ const MAX_OPERATIONS = 2000;
 
 export class Operations {
   private readonly operations = new Map<string, OperationEntry>();
-  private readonly signingKey = randomBytes(32);
+  private readonly signingKey: Buffer;
 
-  constructor(private readonly baseUrl: string) {}
+  constructor(
+    private readonly baseUrl: string,
+    disk: DiskState,
+  ) {
+    this.signingKey = Buffer.from(
+      disk.kept('lro', () => randomBytes(32).toString('base64')),
+      'base64',
+    );
+  }
 
   create(collection: Collection, resourceId: string, style: OperationEntry['style'], view: () => OperationView): OperationEntry {
     const name = `${COLLECTIONS[collection].opPrefix}-${randomUUID()}`;

@@ -147,6 +147,7 @@ export function registryControl(state: ArmState): { list: Handler; patch: Handle
         throw controlError(400, 'exportPolicy must be enabled or disabled');
       if (body.sku !== undefined) reg.sku = body.sku as SkuName;
       if (body.exportPolicy !== undefined) reg.exportPolicy = body.exportPolicy as 'enabled' | 'disabled';
+      state.saveRegistry(reg);
       sendJson(res, 200, registryView(reg));
     },
     reset: (req, res) => {

@@ -6,6 +6,7 @@
  *   deployments rely on); the same trio under another name is 409 RoleAssignmentExists naming the existing one.
  */
 import { isObject, type Json } from '../context';
+import type { DiskState } from '../disk';
 import { readJson } from '../http';
 import { type ArmHandler, type ArmRequest, armError, badRequest, GUID } from './frame';
 import { covers, type LocalResources, lower } from './local-resources';
@@ -26,9 +27,14 @@ export interface RoleAssignment {
 const PRINCIPAL_TYPES = ['User', 'Group', 'ServicePrincipal', 'ForeignGroup', 'Device'];
 
 export class RoleAssignments {
-  private readonly assignments = new Map<string, RoleAssignment>();
+  private readonly assignments: Map<string, RoleAssignment>;
 
-  constructor(private readonly resources: LocalResources) {}
+  constructor(
+    private readonly resources: LocalResources,
+    private readonly disk: DiskState,
+  ) {
+    this.assignments = disk.readAll<RoleAssignment>('roleAssignments');
+  }
 
   all(): RoleAssignment[] {
     return [...this.assignments.values()];
@@ -98,6 +104,7 @@ export class RoleAssignments {
       createdBy: by,
     };
     this.assignments.set(a.name, a);
+    this.disk.write('roleAssignments', a.name, a);
     return a;
   }
 
@@ -133,6 +140,7 @@ export class RoleAssignments {
 
   remove(a: RoleAssignment): void {
     this.assignments.delete(a.name);
+    this.disk.remove('roleAssignments', a.name);
   }
 
   body(a: RoleAssignment): Json {

@@ -50,12 +50,12 @@ export function registerArm(router: Router, emu: Emulator): void {
   const state = new ArmState(emu);
   const resources = new LocalResources(emu);
   const vault = new VaultState(emu, resources);
-  const assignments = new RoleAssignments(resources);
+  const assignments = new RoleAssignments(resources, emu.disk);
   emu.arm = state;
   emu.access = new AccessChecks(emu, resources, vault, assignments);
 
   const arm = armRoutes(router, emu);
-  const { registry, items } = registryScope(emu, state, new Operations(emu.baseUrl));
+  const { registry, items } = registryScope(emu, state, new Operations(emu.baseUrl, emu.disk));
   router.add('arm', 'GET', /^\/metadata\/endpoints\/?$/, metadataEndpoints(emu));
 
   // Microsoft.ContainerRegistry/registries (registries.ts)

@@ -4,10 +4,11 @@
  *
  * Time-based transitions (async provisioning, async deletion) are applied lazily by `sweep()`, which every ARM
  * request and every ArmStore read calls first, so no timers are needed and reads are always consistent.
+ * Every record is also on disk (emu.disk, docs/local-azure.md#state-on-disk) and read back at start.
  */
 import { randomBytes } from 'node:crypto';
 import { type EmulatorRegistryConfig, registryResourceId } from '../../config';
-import type { ArmStore, Emulator, Json, PipelineKind, PipelineRecord, RunRecord } from '../context';
+import { type ArmStore, type Emulator, type Json, obj, type PipelineKind, type PipelineRecord, type RunRecord } from '../context';
 
 export type Collection = 'exportPipelines' | 'importPipelines' | 'pipelineRuns';
 
@@ -56,11 +57,24 @@ export class ArmState implements ArmStore {
   private readonly pipelines = new Map<string, PipelineEntry>();
   private readonly runs = new Map<string, RunEntry>();
   private seq = 0;
-  /** When the emulator "created" the registries (their systemData / creationDate). */
-  readonly createdAt = new Date().toISOString();
+  /** When the emulator "created" the registries (their systemData / creationDate): the first start's time. */
+  readonly createdAt: string;
+  /** Runs whose progress waits to be written (saveRun, not urgent). */
+  private readonly unsaved = new Set<RunRecord>();
+  private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly emu: Emulator) {
+    const disk = emu.disk;
+    this.createdAt = disk.read<{ createdAt: string }>('meta', 'arm')?.createdAt ?? new Date().toISOString();
+    disk.write('meta', 'arm', { createdAt: this.createdAt });
     this.resetRegistries();
+    for (const [key, saved] of disk.readAll<{ sku: SkuName; exportPolicy: PolicyStatus }>('registries')) {
+      const reg = this.registries.get(key);
+      if (reg) Object.assign(reg, { sku: saved.sku, exportPolicy: saved.exportPolicy });
+    }
+    for (const [key, p] of disk.readAll<PipelineEntry>('pipelines')) this.pipelines.set(key, p);
+    for (const [key, r] of disk.readAll<RunEntry>('runs')) this.runs.set(key, r);
+    this.seq = Math.max(0, ...[...this.pipelines.values(), ...this.runs.values()].map((x) => x.seq));
   }
 
   // ---- registries
@@ -69,6 +83,60 @@ export class ArmState implements ArmStore {
     for (const cfg of [this.emu.config.registries.source, this.emu.config.registries.target]) {
       if (name === undefined || cfg.name.toLowerCase() === name.toLowerCase()) {
         this.registries.set(cfg.name.toLowerCase(), { name: cfg.name, config: cfg, sku: 'Premium', exportPolicy: 'enabled' });
+        if (name !== undefined) this.emu.disk.remove('registries', cfg.name);
+      }
+    }
+  }
+
+  saveRegistry(reg: RegistryState): void {
+    this.emu.disk.write('registries', reg.name, { sku: reg.sku, exportPolicy: reg.exportPolicy });
+  }
+
+  // ---- disk
+
+  savePipeline(p: PipelineEntry): void {
+    this.emu.disk.write('pipelines', this.pipelineKey(p.registry, p.kind, p.name), p);
+  }
+
+  saveRun(run: RunRecord, urgent: boolean): void {
+    if (!urgent) {
+      this.unsaved.add(run);
+      this.flushTimer ??= setTimeout(() => this.flush(), 1000).unref();
+      return;
+    }
+    this.unsaved.delete(run);
+    const key = this.runKey(run.registry, run.name);
+    // A run deleted meanwhile stays deleted.
+    if (this.runs.get(key) === run) this.emu.disk.write('runs', key, run);
+  }
+
+  /** Writes what waits; also called when the emulator stops. */
+  flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    for (const r of [...this.unsaved]) this.saveRun(r, true);
+  }
+
+  /**
+   * Runs in progress when the last process stopped carry on (a PipelineRun never disappears): each is executed again,
+   * from its checkpoint, under a new generation.
+   */
+  resumeRuns(): void {
+    for (const r of this.runs.values()) {
+      if (r.deleteAt !== undefined || isTerminal(r.resource)) continue;
+      const id = String(obj(props(r.resource)['request'])['pipelineResourceId'] ?? '');
+      const m = /\/(exportPipelines|importPipelines)\/([^/]+)$/i.exec(id);
+      const pipeline = m ? this.getPipeline(r.registry, m[1]!.toLowerCase().startsWith('export') ? 'export' : 'import', m[2]!) : undefined;
+      r.generation += 1;
+      if (pipeline) this.emu.runs.start(r, pipeline);
+      else {
+        props(r.resource)['provisioningState'] = 'Failed';
+        props(r.resource)['response'] = {
+          ...obj(props(r.resource)['response']),
+          status: 'Failed',
+          pipelineRunErrorMessage: `The pipeline '${id}' no longer exists.`,
+        };
+        this.saveRun(r, true);
       }
     }
   }
@@ -90,13 +158,14 @@ export class ArmState implements ArmStore {
   /** Applies finished async provisioning and deletions. */
   sweep(now = Date.now()): void {
     for (const [key, p] of this.pipelines) {
-      if (p.deleteAt !== undefined && p.deleteAt <= now) this.pipelines.delete(key);
+      if (p.deleteAt !== undefined && p.deleteAt <= now) this.removePipeline(p);
       else if (p.readyAt !== undefined && p.readyAt <= now) {
         props(p.resource)['provisioningState'] = 'Succeeded';
         delete p.readyAt;
+        this.emu.disk.write('pipelines', key, p);
       }
     }
-    for (const [key, r] of this.runs) if (r.deleteAt !== undefined && r.deleteAt <= now) this.runs.delete(key);
+    for (const r of this.runs.values()) if (r.deleteAt !== undefined && r.deleteAt <= now) this.removeRun(r);
   }
 
   // ---- pipelines
@@ -139,11 +208,13 @@ export class ArmState implements ArmStore {
       ...(extra.readyAt !== undefined ? { readyAt: extra.readyAt } : {}),
     };
     this.pipelines.set(key, entry);
+    this.savePipeline(entry);
     return entry;
   }
 
   removePipeline(p: PipelineEntry): void {
     this.pipelines.delete(this.pipelineKey(p.registry, p.kind, p.name));
+    this.emu.disk.remove('pipelines', this.pipelineKey(p.registry, p.kind, p.name));
   }
 
   // ---- runs
@@ -177,6 +248,8 @@ export class ArmState implements ArmStore {
     }
     // Bump first: an execution still writing for the previous generation must stop.
     entry.generation += 1;
+    delete entry.checkpoint;
+    this.saveRun(entry, true);
     this.emu.runs.start(entry, pipeline);
     return entry;
   }
@@ -184,6 +257,8 @@ export class ArmState implements ArmStore {
   removeRun(r: RunEntry): void {
     r.generation += 1;
     this.runs.delete(this.runKey(r.registry, r.name));
+    this.unsaved.delete(r);
+    this.emu.disk.remove('runs', this.runKey(r.registry, r.name));
   }
 
   /** Runs of this registry that still execute for the pipeline (by resource id, case-insensitive). */

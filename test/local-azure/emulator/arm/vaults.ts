@@ -22,6 +22,16 @@ export class VaultState {
     private readonly resources: LocalResources,
   ) {
     this.reset();
+    const saved = emu.disk.read<{ rbac: boolean; policies: (Omit<Policy, 'grantedAt'> & { grantedAt: [string, number][] })[] }>('vault', 'state');
+    if (saved) {
+      this.rbac = saved.rbac;
+      this.policies = saved.policies.map((p) => ({ ...p, grantedAt: new Map(p.grantedAt) }));
+    }
+  }
+
+  /** On disk after every change (docs/local-azure.md#state-on-disk). */
+  save(): void {
+    this.emu.disk.write('vault', 'state', { rbac: this.rbac, policies: this.policies.map((p) => ({ ...p, grantedAt: [...p.grantedAt] })) });
   }
 
   /** The vault as its creator leaves it: access-policy model, one policy giving the service principal every secret permission. */
@@ -80,6 +90,7 @@ export function vaultRoutes(emu: Emulator, resources: LocalResources, vault: Vau
         throw badRequest('InvalidOperationKind', `The access policy operation '${req.params['kind'] ?? ''}' is not valid; use add, replace or remove.`);
       const input = parsePolicies(await readJson(req));
       vault.policies = applyPolicies(vault.policies, kind, input);
+      vault.save();
       const body = {
         id: `${resources.vaultId}/accessPolicies/${kind}`,
         type: 'Microsoft.KeyVault/vaults/accessPolicies',
@@ -110,10 +121,12 @@ export function vaultControl(resources: LocalResources, vault: VaultState): Reco
         if (typeof body['enableRbacAuthorization'] !== 'boolean') throw controlError(400, 'enableRbacAuthorization must be a boolean');
         vault.rbac = body['enableRbacAuthorization'];
       }
+      vault.save();
       sendJson(res, 200, view());
     },
     reset: (_req, res) => {
       vault.reset();
+      vault.save();
       sendJson(res, 200, view());
     },
   };

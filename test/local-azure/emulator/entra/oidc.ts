@@ -17,11 +17,15 @@ const GITHUB_SUBJECT = 'repo:local/acr-transfer:ref:refs/heads/main';
 
 export class OidcIssuer {
   /** Signs ID tokens of both issuers; federated credentials trust `issuer`. */
-  readonly key = new SigningKey();
-  readonly requestToken = randomBytes(32).toString('base64url');
-  readonly adoAccessToken = randomBytes(32).toString('base64url');
+  readonly key: SigningKey;
+  readonly requestToken: string;
+  readonly adoAccessToken: string;
 
-  constructor(private readonly emu: Emulator) {}
+  constructor(private readonly emu: Emulator) {
+    this.key = SigningKey.kept(emu.disk, 'oidc');
+    this.requestToken = emu.disk.kept('oidc-request-token', () => randomBytes(32).toString('base64url'));
+    this.adoAccessToken = emu.disk.kept('ado-access-token', () => randomBytes(32).toString('base64url'));
+  }
 
   get issuer(): string {
     return `${this.emu.baseUrl}/_oidc`;

@@ -48,9 +48,11 @@ function dotnetGeneral(seconds: number): string {
 }
 
 export class AccessTokens implements TokenVerifier {
-  readonly key = new SigningKey();
+  readonly key: SigningKey;
 
-  constructor(private readonly emu: Emulator) {}
+  constructor(private readonly emu: Emulator) {
+    this.key = SigningKey.kept(emu.disk, 'entra');
+  }
 
   get tenantId(): string {
     return this.emu.config.tenantId.toLowerCase();

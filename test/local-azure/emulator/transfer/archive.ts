@@ -310,3 +310,10 @@ function parseIndex(bytes: Buffer): { artifacts: ArchivedArtifact[]; invalid: st
   }
   return { artifacts, invalid };
 }
+
+/** The bytes an archive of these artifacts holds, for progress (at least 1). */
+export function estimateSize(resolved: readonly ResolvedArtifact[]): number {
+  let total = 0;
+  for (const r of resolved) for (const m of [...r.children, r.manifest]) total += m.bytes.length + manifestBlobs(m).reduce((s, b) => s + b.size, 0);
+  return Math.max(1, total);
+}

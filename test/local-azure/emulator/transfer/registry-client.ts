@@ -60,6 +60,9 @@ async function registryError(res: Response, what: string): Promise<RegistryError
   return new RegistryError(res.status, code, `${what}: HTTP ${res.status} ${detail}`.trim());
 }
 
+/** Writes into one repository of one registry, one after the other (see `exclusive`). */
+const repoLocks = new Map<string, Promise<unknown>>();
+
 export class RegistryClient {
   private readonly base: string;
 
@@ -129,6 +132,20 @@ export class RegistryClient {
     if (res.status !== 201) throw await registryError(res, `PUT blob ${repo}@${digest}`);
     await res.body?.cancel();
     return true;
+  }
+
+  /**
+   * Runs `fn` alone among the writes to `repo` in this process. Concurrent import runs push the same layers into the same
+   * repository; the distribution backend can then see a layer mid-commit and refuse a manifest (DIGEST_INVALID), which ACR
+   * does not do.
+   */
+  exclusive<T>(repo: string, fn: () => Promise<T>): Promise<T> {
+    const key = `${this.base}/${repo}`;
+    const run = (repoLocks.get(key) ?? Promise.resolve()).catch(() => undefined).then(fn);
+    const tail = run.catch(() => undefined);
+    repoLocks.set(key, tail);
+    void tail.then(() => repoLocks.get(key) === tail && repoLocks.delete(key));
+    return run;
   }
 
   /** Puts a manifest under a tag or its digest; returns the digest the registry reports. */

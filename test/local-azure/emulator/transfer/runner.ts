@@ -9,7 +9,18 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { EmulatorRegistryConfig } from '../../config';
 import { type Emulator, type Json, obj, type PipelineRecord, type RunExecutor, type RunRecord } from '../context';
-import { type ArchivedArtifact, ExtractedArchive, MissingArtifactError, parseArtifact, resolveArtifact, type ResolvedArtifact, writeArchive } from './archive';
+import {
+  type ArchivedArtifact,
+  estimateSize,
+  ExtractedArchive,
+  MissingArtifactError,
+  parseArtifact,
+  resolveArtifact,
+  type ResolvedArtifact,
+  writeArchive,
+} from './archive';
+import { takeRunFailure } from '../faults';
+import { checkpointOf, type Outcome, transferred } from './checkpoint';
 import { childManifests, isDigest, manifestBlobs, type ManifestBytes, RegistryClient } from './registry-client';
 import { ContainerAccess, pipelineStorage, restCode, RunError, storageResponse } from './storage';
 
@@ -17,12 +28,6 @@ const MB = 1024 * 1024;
 
 /** The run was re-executed (forceUpdateTag) or deleted: this execution must stop writing. */
 class Superseded extends Error {}
-
-interface Outcome {
-  readonly bytesMoved: number;
-  /** Artifact failures tolerated under ContinueOnErrors; reported in pipelineRunErrorMessage of a succeeded run. */
-  readonly artifactErrors: readonly string[];
-}
 
 export function createRunExecutor(emu: Emulator): RunExecutor {
   return {
@@ -68,11 +73,19 @@ class Execution {
     if (this.run.generation !== this.generation) throw new Superseded();
   }
 
-  private update(patch: Json): void {
+  private update(patch: Json, urgent = false): void {
     this.check();
     const props = obj(this.run.resource['properties']);
     props['response'] = { ...obj(props['response']), ...patch };
     this.run.resource['properties'] = props;
+    this.emu.arm.saveRun(this.run, urgent);
+  }
+
+  /** The transfer is done (blob written, or artifacts imported): a run resumed after a restart only finishes. */
+  private checkpoint(outcome: Outcome): void {
+    this.check();
+    this.run.checkpoint = checkpointOf(outcome);
+    this.emu.arm.saveRun(this.run, true);
   }
 
   /** Never throws: it runs inside stream and SDK callbacks, where an exception would escape the run. Steps call check(). */
@@ -82,25 +95,33 @@ class Execution {
   }
 
   private finish(state: 'Succeeded' | 'Failed', message?: string): void {
-    this.update({
-      status: state,
-      finishTime: new Date().toISOString(),
-      ...(state === 'Succeeded' ? { progress: { percentage: '100' } } : {}),
-      ...(message ? { pipelineRunErrorMessage: message } : {}),
-    });
+    this.check();
     obj(this.run.resource['properties'])['provisioningState'] = state;
+    this.update(
+      {
+        status: state,
+        finishTime: new Date().toISOString(),
+        ...(state === 'Succeeded' ? { progress: { percentage: '100' } } : {}),
+        ...(message ? { pipelineRunErrorMessage: message } : {}),
+      },
+      true,
+    );
   }
 
   async execute(): Promise<void> {
     try {
       const response = obj(obj(this.run.resource['properties'])['response']);
       this.update({ status: 'Running', progress: { percentage: '0' }, ...(response['startTime'] ? {} : { startTime: new Date(this.started).toISOString() }) });
-      const injected = this.takeInjectedFailure();
+      const injected = takeRunFailure(this.emu.knobs, this.run.name, this.pipeline.name);
       if (injected !== undefined) {
         await sleep(this.emu.knobs.runBaseMs);
         throw new RunError(injected);
       }
-      const outcome = this.pipeline.kind === 'export' ? await this.exportRun() : await this.importRun();
+      let outcome = transferred(this.run);
+      if (!outcome) {
+        outcome = this.pipeline.kind === 'export' ? await this.exportRun() : await this.importRun();
+        this.checkpoint(outcome);
+      }
       await this.serviceTime(outcome.bytesMoved);
       this.finish(
         'Succeeded',
@@ -113,16 +134,6 @@ class Execution {
       await sleep(this.started + this.emu.knobs.runBaseMs - Date.now());
       if (this.run.generation === this.generation) this.finish('Failed', message);
     }
-  }
-
-  /** The runFailures knob: the first one matching the run or pipeline name is used up and gives the message. */
-  private takeInjectedFailure(): string | undefined {
-    const knobs = this.emu.knobs;
-    const f = knobs.runFailures.find((x) => x.count > 0 && (new RegExp(x.match).test(this.run.name) || new RegExp(x.match).test(this.pipeline.name)));
-    if (!f) return undefined;
-    f.count -= 1;
-    knobs.runFailures = knobs.runFailures.filter((x) => x.count > 0);
-    return f.message;
   }
 
   /** A run takes runBaseMs + runPerMbMs per MB moved (the real service takes minutes); progress creeps meanwhile. */
@@ -189,8 +200,11 @@ class Execution {
         if (status === 409 || status === 412 || code === 'BlobAlreadyExists') throw this.blobExists(storage.containerUri, blobName);
         throw access.explain(e, `Uploading the export blob '${blobName}'`, 'write');
       }
-      this.update({ catalogDigest });
-      return { bytesMoved: tarSummary.size, artifactErrors: errors };
+      this.update({ catalogDigest }, true);
+      const outcome = { bytesMoved: tarSummary.size, artifactErrors: errors };
+      // At once: a restart from here on must not write the blob again (it exists now, and OverwriteBlobs may be off).
+      this.checkpoint(outcome);
+      return outcome;
     });
   }
 
@@ -256,7 +270,7 @@ class Execution {
       const errors = [...archive.invalid];
       for (const [i, a] of archive.artifacts.entries()) {
         try {
-          await this.importArtifact(target, archive, a);
+          await target.exclusive(a.ref.repo, () => this.importArtifact(target, archive, a));
           imported.push(a.name);
           this.update({ importedArtifacts: [...imported] });
         } catch (e) {
@@ -332,10 +346,4 @@ class Execution {
       this.check();
     }
   }
-}
-
-function estimateSize(resolved: readonly ResolvedArtifact[]): number {
-  let total = 0;
-  for (const r of resolved) for (const m of [...r.children, r.manifest]) total += m.bytes.length + manifestBlobs(m).reduce((s, b) => s + b.size, 0);
-  return Math.max(1, total);
 }

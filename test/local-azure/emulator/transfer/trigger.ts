@@ -18,11 +18,12 @@ function triggerEnabled(p: PipelineRecord): boolean {
 /** A recreated pipeline is a new pipeline: key its memory by creation time too. */
 function pipelineKey(p: PipelineRecord): string {
   const created = obj(p.resource['systemData'])['createdAt'];
-  return `${p.registry.toLowerCase()}/${p.name.toLowerCase()}/${typeof created === 'string' ? created : ''}`;
+  return `${p.registry}/${p.name}/${typeof created === 'string' ? created : ''}`.toLowerCase();
 }
 
 export function startSourceTriggers(emu: Emulator): () => void {
-  const seen = new Map<string, Map<string, string>>(); // pipeline key → blob name → etag
+  // pipeline key → blob name → etag; on disk, so that a restart does not import every blob again.
+  const seen = new Map<string, Map<string, string>>([...emu.disk.readAll<Record<string, string>>('triggers')].map(([k, v]) => [k, new Map(Object.entries(v))]));
   const reported = new Set<string>(); // listing problems already logged, so that a broken pipeline does not flood stderr
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -54,6 +55,7 @@ export function startSourceTriggers(emu: Emulator): () => void {
           Date.now() - b.properties.lastModified.getTime() <= MAX_AGE_MS;
         if (!eligible) continue;
         known.set(b.name, b.properties.etag ?? '');
+        emu.disk.write('triggers', key, Object.fromEntries(known));
         // Only if the pipeline still exists and is still enabled (it may have changed while we listed).
         const current = emu.arm.getPipeline(p.registry, 'import', p.name);
         if (!current || !triggerEnabled(current)) return;
