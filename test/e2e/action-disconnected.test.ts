@@ -70,7 +70,9 @@ it('exports, copies and imports in separate steps, handing blob names through ou
   // A server-side copy that keeps what the import (and the source trigger) needs: Content-MD5 and the category metadata.
   const client = (s: typeof f.exportStorage) => containerClient(s).getBlobClient(blobs[0]!);
   const [from, to] = await Promise.all([client(f.exportStorage).getProperties(), client(f.importStorage).getProperties()]);
-  expect(to.metadata).toEqual({ category: 'acr-transfer-blob' });
+  // The copy keeps what the source trigger needs (the category) and this tool's stamp of the batch.
+  expect(to.metadata).toEqual(from.metadata);
+  expect(to.metadata).toEqual({ category: 'acr-transfer-blob', acrtransfer_set: expect.stringMatching(/^[0-9a-f]{32}$/) });
   expect(Buffer.from(to.contentMD5 ?? []).toString('hex')).toBe(Buffer.from(from.contentMD5 ?? []).toString('hex'));
   expect(to.contentLength).toBe(from.contentLength);
 
