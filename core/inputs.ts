@@ -181,10 +181,18 @@ export const INPUTS: readonly InputSpec[] = [
   {
     name: 'source-trigger',
     group: 'pipelines',
-    default: 'disabled',
     usedBy: ['import', 'transfer', 'setup', 'check'],
     choices: TRIGGER_STATES,
-    description: 'enabled lets the service import new blobs by itself; import then waits for those runs instead of starting its own.',
+    description:
+      'enabled lets the service import new blobs by itself; import then waits for those runs instead of starting its own. Unset: a new import pipeline gets disabled, an existing one keeps its trigger.',
+  },
+  {
+    name: 'update-pipelines',
+    group: 'pipelines',
+    default: 'true',
+    usedBy: ['export', 'import', 'transfer', 'setup', 'check'],
+    description:
+      'true: an existing pipeline that differs from the inputs is updated to match, each changed field reported in changes; false: the operation fails before any run, naming each difference. Missing pipelines are created either way.',
   },
   {
     name: 'storage-access-mode',
@@ -316,7 +324,8 @@ export const OUTPUTS: readonly OutputSpec[] = [
   { name: 'checks', description: 'JSON array of check items (check, and the preflight of the other operations): {id, title, status, detail, fix}.' },
   {
     name: 'changes',
-    description: 'JSON array of what setup and cleanup changed or, in a dry run, would change: {kind, name, scope, action, status, detail, error}.',
+    description:
+      'JSON array of what the operation changed (pipelines created or updated, secrets, grants, deletions) or, in a dry run, would change: {kind, name, scope, action, status, detail, fields, error}; fields lists each changed pipeline field as {name, from, to}.',
   },
 ];
 
