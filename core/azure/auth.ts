@@ -192,11 +192,12 @@ export function signInMode(type: Exclude<AuthType, 'auto'>, auth: AuthSettings):
 
 /** Entra's answer without its trace lines and troubleshooting link: the AADSTS code and its sentence are what a user acts on. */
 function signInReason(e: unknown): string {
-  return oneLineText(errorMessage(e))
+  const text = oneLineText(errorMessage(e))
     .replace(/\s*Trace ID:.*$/i, '')
     .replace(/\s*To troubleshoot, visit \S+\.?/i, '')
     .trim()
     .replace(/\.$/, '');
+  return /\bAADSTS\d+:.*$/.exec(text)?.[0] ?? text;
 }
 
 const oneLineText = (t: string): string => t.replace(/\s*[\r\n]+\s*/g, ' ');

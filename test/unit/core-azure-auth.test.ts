@@ -282,7 +282,7 @@ describe('signIn', () => {
   test.each([
     [
       auth({ type: 'service-principal', clientId: CLIENT, tenantId: TENANT, clientSecret: 's' }),
-      `Azure sign-in failed (service principal with a client secret (client-id ${CLIENT}, tenant-id ${TENANT})): ClientSecretCredential authentication failed: AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value. Fix: check 'client-secret' (it may have expired or been rotated), 'client-id' and 'tenant-id'`,
+      `Azure sign-in failed (service principal with a client secret (client-id ${CLIENT}, tenant-id ${TENANT})): AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value. Fix: check 'client-secret' (it may have expired or been rotated), 'client-id' and 'tenant-id'`,
     ],
     [auth({ type: 'managed-identity' }), /^Azure sign-in failed \(managed identity \(the machine's\)\): .*AADSTS7000215.*\. Fix: run on an Azure machine/],
     [
