@@ -183,16 +183,14 @@ export const INPUTS: readonly InputSpec[] = [
     group: 'pipelines',
     usedBy: ['import', 'transfer', 'setup', 'check'],
     choices: TRIGGER_STATES,
-    description:
-      'enabled lets the service import new blobs by itself; import then waits for those runs instead of starting its own. Unset: a new import pipeline gets disabled, an existing one keeps its trigger.',
+    description: 'enabled: the service imports new blobs by itself; import waits for those runs. Unset: new pipelines get disabled, existing ones keep theirs.',
   },
   {
     name: 'update-pipelines',
     group: 'pipelines',
     default: 'true',
     usedBy: ['export', 'import', 'transfer', 'setup', 'check'],
-    description:
-      'true: an existing pipeline that differs from the inputs is updated to match, each changed field reported in changes; false: the operation fails before any run, naming each difference. Missing pipelines are created either way.',
+    description: 'false: an existing pipeline that differs from the inputs fails the operation (naming each field) instead of being updated.',
   },
   {
     name: 'storage-access-mode',

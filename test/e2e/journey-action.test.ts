@@ -5,37 +5,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type ActionRun, describeRun, runAction } from './support/action-runner';
-import type { Step } from './support/lifecycle';
+import { runAction } from './support/action-runner';
+import { actionStep } from './support/front-ends';
 import { type JourneyFrontEnd, journeyScenario } from './support/journey';
 import { loadEnv } from './support/local-azure';
 
 jest.setTimeout(300_000);
 
-function stepOf(run: ActionRun): Step & { readonly exitAfterSignalMs?: number } {
-  try {
-    if (!run.report) throw new Error(`the step wrote no report:\n${describeRun(run)}`);
-    const text = describeRun(run);
-    return {
-      ok: run.exitCode === 0,
-      report: run.report,
-      outputs: run.outputs,
-      summary: run.summary,
-      visible: `${run.log}\n${run.stderr}`,
-      failure: run.errors.map((e) => e.message).join('\n'),
-      describe: () => text,
-      ...(run.exitAfterSignalMs !== undefined ? { exitAfterSignalMs: run.exitAfterSignalMs } : {}),
-    };
-  } finally {
-    run.cleanup();
-  }
-}
-
 const action: JourneyFrontEnd = {
   name: 'action',
-  step: async (inputs) => stepOf(await runAction({ inputs })),
-  stepWithWrongSecret: async (inputs) => stepOf(await runAction({ inputs: { ...inputs, 'client-secret': 'not-the-secret' } })),
-  interrupted: async (inputs, whenLine) => stepOf(await runAction({ inputs, interrupt: { whenLine } })),
+  step: async (inputs) => actionStep(await runAction({ inputs })),
+  stepWithWrongSecret: async (inputs) => actionStep(await runAction({ inputs: { ...inputs, 'client-secret': 'not-the-secret' } })),
+  interrupted: async (inputs, whenLine) => actionStep(await runAction({ inputs, interrupt: { whenLine } })),
   secretSignIn: {
     mode: /^Azure sign-in failed \(service principal with a client secret \(client-id [0-9a-f-]{36}, tenant-id [0-9a-f-]{36}\)\): /,
     fix: "check 'client-secret' (it may have expired or been rotated), 'client-id' and 'tenant-id'",
