@@ -6,10 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { build } from '../../ado-task/build';
-import { TASK_FOLDER } from '../../ado-task/task-json';
-import { type Endpoint, extractTaskFolder, runTask } from './support/ado-runner';
-import { adoStep, taskInputs } from './support/front-ends';
+import { type Endpoint, runTask } from './support/ado-runner';
+import { adoStep, spConnection, taskFromVsix, taskInputs } from './support/front-ends';
 import { type JourneyFrontEnd, journeyScenario } from './support/journey';
 import { loadEnv } from './support/local-azure';
 
@@ -20,16 +18,9 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 async function adoTask(): Promise<JourneyFrontEnd> {
   const env = loadEnv();
-  const built = build({ outDir: path.join(work, 'build'), package: true, generate: false });
-  const taskDir = extractTaskFolder(built.vsixPath!, TASK_FOLDER, path.join(work, 'agent', 'tasks'));
+  const taskDir = taskFromVsix(work);
   const id = randomUUID();
-  const connection = (key: string): Endpoint => ({
-    id,
-    url: `${env.armEndpoint}/`,
-    scheme: 'ServicePrincipal',
-    parameters: { serviceprincipalid: env.clientId, serviceprincipalkey: key, tenantid: env.tenantId, authenticationType: 'spnKey' },
-    data: { environment: 'AzureStack', subscriptionId: env.subscriptionId, subscriptionName: 'local', scopeLevel: 'Subscription' },
-  });
+  const connection = (key: string): Endpoint => spConnection(env, id, key);
   return {
     name: 'ado',
     step: async (inputs) => adoStep(await runTask({ taskDir, inputs: taskInputs(inputs, id), endpoints: [connection(env.clientSecret)] }), id),

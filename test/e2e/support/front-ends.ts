@@ -3,10 +3,14 @@
  * ADO task left behind, in front-end-neutral terms (a Step), and the task's inputs from the action's.
  */
 import { readFileSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
+import { build } from '../../../ado-task/build';
+import { TASK_FOLDER } from '../../../ado-task/task-json';
 import { camelCase, INPUTS, OUTPUTS } from '../../../core/inputs';
 import type { TransferReport } from '../../../core/report';
 import { type ActionRun, describeRun } from './action-runner';
-import type { TaskRun } from './ado-runner';
+import type { LocalAzureEnv } from '../../local-azure/config';
+import { type Endpoint, extractTaskFolder, type TaskRun } from './ado-runner';
 import type { Step } from './lifecycle';
 
 export type TimedStep = Step & { readonly exitAfterSignalMs?: number };
@@ -65,4 +69,21 @@ export function adoStep(run: TaskRun, connectionId: string): TimedStep {
   } finally {
     rmSync(run.tempDir, { recursive: true, force: true });
   }
+}
+
+/** The task folder taken out of a freshly built .vsix (tfx-validated), under `work`: what the agent runs. */
+export function taskFromVsix(work: string): string {
+  const built = build({ outDir: path.join(work, 'build'), package: true, generate: false });
+  return extractTaskFolder(built.vsixPath!, TASK_FOLDER, path.join(work, 'agent', 'tasks'));
+}
+
+/** A ServicePrincipal connection to the local Azure as an Azure Stack cloud (authority and audience from metadata/endpoints). */
+export function spConnection(env: LocalAzureEnv, id: string, key = env.clientSecret): Endpoint {
+  return {
+    id,
+    url: `${env.armEndpoint}/`,
+    scheme: 'ServicePrincipal',
+    parameters: { serviceprincipalid: env.clientId, serviceprincipalkey: key, tenantid: env.tenantId, authenticationType: 'spnKey' },
+    data: { environment: 'AzureStack', subscriptionId: env.subscriptionId, subscriptionName: 'local', scopeLevel: 'Subscription' },
+  };
 }
