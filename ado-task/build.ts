@@ -68,6 +68,8 @@ function stage(outDir: string): BuildResult {
   copyFileSync(src('icon.png'), path.join(stageDir, 'images', 'icon.png'));
   copyFileSync(src('vss-extension.json'), path.join(stageDir, 'vss-extension.json'));
   copyFileSync(src('overview.md'), path.join(stageDir, 'overview.md'));
+  // The manifest's content.license: the Marketplace shows it on the extension's page.
+  copyFileSync(path.join(ROOT, 'LICENSE.md'), path.join(stageDir, 'LICENSE.md'));
   return { stageDir, taskDir };
 }
 

@@ -90,7 +90,7 @@ export function connectionCredential(
   conn: ServiceConnection,
   cloud: ConnectionCloud,
   o: CredentialOptions,
-): { credential: TokenCredential; description: string } {
+): { credential: TokenCredential; description: string; fix: string } {
   const common = { authorityHost: cloud.authorityHost, disableInstanceDiscovery: cloud.disableInstanceDiscovery };
   const tenant = (): string => cloud.tenantOverride ?? need(conn, conn.tenantId, 'tenant id (tenantid)');
   const client = (): string => need(conn, conn.clientId, 'service principal id (serviceprincipalid)');
@@ -101,15 +101,24 @@ export function connectionCredential(
       return {
         credential: new ClientCertificateCredential(tenant(), client(), { certificate: pem }, common),
         description: `service principal ${client()} with a certificate`,
+        fix: "check the connection's certificate (PEM with its private key, not expired, uploaded to the app registration): edit the connection and Verify",
       };
     }
     const key = need(conn, conn.servicePrincipalKey, 'service principal key (serviceprincipalkey)');
-    return { credential: new ClientSecretCredential(tenant(), client(), key, common), description: `service principal ${client()} with a secret` };
+    return {
+      credential: new ClientSecretCredential(tenant(), client(), key, common),
+      description: `service principal ${client()} with a secret`,
+      fix: "the connection's secret may have expired or been rotated: edit the connection and Verify it (or create a new secret)",
+    };
   }
   if (scheme === 'managedserviceidentity') {
     // The agent's own identity through IMDS (self-hosted agents on Azure); no authority involved.
     const credential = conn.msiClientId !== undefined ? new ManagedIdentityCredential({ clientId: conn.msiClientId }) : new ManagedIdentityCredential();
-    return { credential, description: `the agent's managed identity${conn.msiClientId ? ` ${conn.msiClientId}` : ''}` };
+    return {
+      credential,
+      description: `the agent's managed identity${conn.msiClientId ? ` ${conn.msiClientId}` : ''}`,
+      fix: 'the agent machine needs a managed identity (self-hosted agents on Azure) with access to the registries, or use another kind of connection',
+    };
   }
   if (scheme === 'workloadidentityfederation') {
     const env = o.env ?? process.env;
@@ -128,6 +137,7 @@ export function connectionCredential(
     return {
       credential: new AzurePipelinesCredential(tenant(), client(), conn.id, token, common),
       description: `workload identity federation as ${client()}`,
+      fix: "check the app registration's federated credential: its issuer and subject must be the ones the service connection shows",
     };
   }
   throw new ConfigError(
@@ -138,10 +148,11 @@ export function connectionCredential(
 /** Host.credential for the core: the credential plus the cloud it belongs to. */
 export async function hostCredential(conn: ServiceConnection, o: CredentialOptions): Promise<{ hostCredential: HostCredential; description: string }> {
   const cloud = await connectionCloud(conn, o);
-  const { credential, description } = connectionCredential(conn, cloud, o);
+  const { credential, description, fix } = connectionCredential(conn, cloud, o);
   return {
     hostCredential: {
       credential,
+      signIn: { mode: `service connection '${conn.id}', ${description}`, fix },
       armEndpoint: cloud.armEndpoint,
       authorityHost: cloud.authorityHost,
       ...(cloud.armAudience !== undefined ? { armAudience: cloud.armAudience } : {}),

@@ -14,8 +14,20 @@ export const TASK_JSON_PATH = path.join(__dirname, 'task.json');
 /** Never change: a new id makes a new task, and pipelines that use `AcrTransfer@1` lose it. */
 export const TASK_ID = '9ddf7062-846f-405b-8f0d-f6c8f5f4d759';
 export const TASK_NAME = 'AcrTransfer';
-/** Agents cache task code by version: bump Patch (or more) on every upload (docs/hosts.md#task-versioning). */
-export const TASK_VERSION = { Major: 1, Minor: 0, Patch: 0 } as const;
+/** The product's one version (package.json): the extension, the task and the action's tags all carry it. */
+export const PRODUCT_VERSION = (JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+
+/**
+ * The task's version is the product's: agents cache task code by version, so every release (a new package.json version)
+ * is also a new task version (docs/hosts.md#task-versioning). Major stays 1: it is part of the YAML name, AcrTransfer@1.
+ */
+export const TASK_VERSION = taskVersion(PRODUCT_VERSION);
+
+export function taskVersion(version: string): { readonly Major: number; readonly Minor: number; readonly Patch: number } {
+  const m = /^(\d+)\.(\d+)\.(\d+)$/.exec(version);
+  if (!m) throw new Error(`package.json version '${version}' is not major.minor.patch`);
+  return { Major: Number(m[1]), Minor: Number(m[2]), Patch: Number(m[3]) };
+}
 /** The folder the extension ships the task in (vss-extension.json contributions[].properties.name). */
 export const TASK_FOLDER = `${TASK_NAME}V${TASK_VERSION.Major}`;
 export const TASK_TARGET = 'dist/index.js';
@@ -24,7 +36,8 @@ export const MINIMUM_AGENT_VERSION = '3.232.1';
 
 type GroupName = 'registries' | 'pipelines' | 'run' | 'advanced';
 const GROUPS: ReadonlyArray<{ name: GroupName; displayName: string; isExpanded: boolean; visibleRule?: string }> = [
-  { name: 'registries', displayName: 'Registries', isExpanded: true, visibleRule: 'operation != copy' },
+  // No visibleRule on a group: it would hide inputs every operation uses (subscriptionId); each input has its own rule.
+  { name: 'registries', displayName: 'Registries', isExpanded: true },
   { name: 'pipelines', displayName: 'Transfer pipelines and storage', isExpanded: true },
   { name: 'run', displayName: 'Run', isExpanded: true },
   { name: 'advanced', displayName: 'Advanced', isExpanded: false },
@@ -78,7 +91,8 @@ function taskInput(input: InputSpec): Json {
     helpMarkDown: adoText(input.description) + (ADO_HELP[input.name] ?? ''),
     ...(pick ? { options: Object.fromEntries(pick.map((o) => [o, o])) } : {}),
     ...(input.multiChoice ? { properties: { EditableOptions: 'True', MultiSelectFlatList: 'True' } } : {}),
-    ...(type === 'multiLine' ? { properties: { resizable: 'true', rows: '4' } } : {}),
+    // tasks.schema.json: resizable is a boolean, rows a string of digits.
+    ...(type === 'multiLine' ? { properties: { resizable: true, rows: '4' } } : {}),
   };
 }
 
@@ -180,9 +194,21 @@ export function withInputsTable(doc: string): string {
   return `${doc.slice(0, start + TABLE_START.length)}\n\n${renderInputsTable()}\n\n${doc.slice(end)}`;
 }
 
-/** Writes task.json and the inputs tables (then lets Prettier lay the tables out, so `prettier --check` agrees). */
+export const MANIFEST_PATH = path.join(__dirname, 'vss-extension.json');
+
+/** vss-extension.json with the product's version (the rest of the manifest is written by hand). */
+export function renderManifest(current: string): string {
+  const manifest = JSON.parse(current) as Record<string, Json>;
+  return `${formatJson({ ...manifest, version: PRODUCT_VERSION })}\n`;
+}
+
+/**
+ * Writes task.json, the extension's version and the inputs tables (then lets Prettier lay the tables out, so
+ * `prettier --check` agrees).
+ */
 export function generate(): void {
   writeFileSync(TASK_JSON_PATH, renderTaskJson());
+  writeFileSync(MANIFEST_PATH, renderManifest(readFileSync(MANIFEST_PATH, 'utf8')));
   for (const doc of TABLE_DOCS) writeFileSync(doc, withInputsTable(readFileSync(doc, 'utf8')));
   const r = spawnSync(process.execPath, [require.resolve('prettier/bin/prettier.cjs'), '--write', '--log-level', 'warn', ...TABLE_DOCS], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`prettier failed: ${r.stderr}`);

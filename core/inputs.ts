@@ -184,10 +184,16 @@ export const INPUTS: readonly InputSpec[] = [
   {
     name: 'source-trigger',
     group: 'pipelines',
-    default: 'disabled',
     usedBy: ['import', 'transfer', 'setup', 'check'],
     choices: TRIGGER_STATES,
-    description: 'enabled lets the service import new blobs by itself; import then waits for those runs instead of starting its own.',
+    description: 'enabled: the service imports new blobs by itself; import waits for those runs. Unset: new pipelines get disabled, existing ones keep theirs.',
+  },
+  {
+    name: 'update-pipelines',
+    group: 'pipelines',
+    default: 'true',
+    usedBy: ['export', 'import', 'transfer', 'setup', 'check'],
+    description: 'false: an existing pipeline that differs from the inputs fails the operation (naming each field) instead of being updated.',
   },
   {
     name: 'storage-access-mode',

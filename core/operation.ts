@@ -11,6 +11,8 @@ export interface OpContext<S extends TransferSettings = TransferSettings> extend
   readonly log: Logger;
   /** Collected for the report; also logged. */
   readonly warnings: string[];
+  /** What the stages changed (a pipeline created or updated), collected for the report's changes. */
+  readonly changes: ChangeItem[];
 }
 
 /** The state found in Azure stops the operation (a pipeline missing or failed, nothing to import…): one line with the fix. */
@@ -40,7 +42,7 @@ export interface OperationResult {
   readonly failures: readonly string[];
   /** check, and setup's checks of what it made. */
   readonly checks?: readonly CheckItem[];
-  /** What setup and cleanup changed (or would change). */
+  /** What setup, check and cleanup changed (or would change); the stages' pipeline changes come through OpContext.changes. */
   readonly changes?: readonly ChangeItem[];
 }
 

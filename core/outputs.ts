@@ -17,6 +17,7 @@ export const OUTPUTS: readonly OutputSpec[] = [
   { name: 'checks', description: 'JSON array of check items (check, and the preflight of the other operations): {id, title, status, detail, fix}.' },
   {
     name: 'changes',
-    description: 'JSON array of what setup and cleanup changed or, in a dry run, would change: {kind, name, scope, action, status, detail, error}.',
+    description:
+      'JSON array of what the operation changed (pipelines created or updated, secrets, grants, deletions) or, in a dry run, would change: {kind, name, scope, action, status, detail, fields, error}; fields lists each changed pipeline field as {name, from, to}.',
   },
 ];

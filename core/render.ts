@@ -62,6 +62,7 @@ export function renderOutputs(report: TransferReport): Record<string, string> {
         action: c.action,
         status: c.status,
         detail: c.detail ?? null,
+        fields: c.fields ?? [],
         error: c.error ?? null,
       })),
     ),

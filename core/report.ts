@@ -98,7 +98,14 @@ export interface CheckItem {
 
 export type ChangeKind = 'secret' | 'pipeline' | 'access-policy' | 'role-assignment' | 'probe-run' | 'run' | 'blob' | 'manifest';
 
-/** One thing setup or cleanup changed, or in a dry run would change. Never holds a secret value. */
+/** One field of a pipeline an operation changed (or would change): its value before and after. */
+export interface FieldChange {
+  readonly name: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+/** One thing the operation changed, or in a dry run would change. Never holds a secret value. */
 export interface ChangeItem {
   readonly kind: ChangeKind;
   /** Secret name, pipeline name, run name, blob name, repo@digest, role name… */
@@ -109,6 +116,8 @@ export interface ChangeItem {
   /** planned: dry run; done; unchanged: already so; skipped: left alone on purpose (detail says why); failed: error says why. */
   readonly status: 'planned' | 'done' | 'unchanged' | 'skipped' | 'failed';
   readonly detail?: string;
+  /** A pipeline update: each field that changed (or would change), old and new. */
+  readonly fields?: readonly FieldChange[];
   readonly error?: string;
 }
 
@@ -130,7 +139,7 @@ export interface TransferReport {
   readonly runs: readonly RunReport[];
   readonly blobs: readonly BlobReport[];
   readonly checks: readonly CheckItem[];
-  /** What setup and cleanup changed (or would change). */
+  /** What the operation changed (or would change): pipelines, secrets, grants, deletions. */
   readonly changes: readonly ChangeItem[];
   readonly usage: readonly UsageReport[];
   readonly warnings: readonly string[];

@@ -1,11 +1,11 @@
 import { errorMessage } from './errors';
 import type { Host } from './host';
 import { usesInput } from './inputs';
-import type { Services } from './ports';
+import type { PipelineKind, Services } from './ports';
 import { runChecks } from './lifecycle/checks';
 import { runCleanup } from './lifecycle/cleanup';
 import { runSetup } from './lifecycle/setup';
-import { type ChangeItem, type CheckItem, nestReferrers, type TransferReport, type UsageReport } from './report';
+import { type ChangeItem, type CheckItem, nestReferrers, type RunReport, type TransferReport, type UsageReport } from './report';
 import { registriesOf, type TransferSettings } from './settings';
 import { interruption, oneLine, type OpContext, type OperationResult, warn } from './operation';
 import { runCopy } from './transfer/copy';
@@ -72,17 +72,44 @@ async function readUsage(ctx: OpContext, when: 'before' | 'after', into: UsageRe
   }
 }
 
+/**
+ * The one line of a cancel or time-out: what is still running on the service and what did not start, by batch (an
+ * export batch whose import never started is named too: in a transfer its import is the part still to do).
+ */
 function interruptedError(settings: TransferSettings, result: OperationResult, reason: 'cancelled' | 'timeout'): string {
-  const names = (status: string): string[] => result.runs.filter((r) => r.status === status).map((r) => r.name);
-  const running = names('running');
-  const notStarted = result.runs.filter((r) => (r.status === 'timed-out' || r.status === 'cancelled') && r.error?.startsWith('not started')).map((r) => r.name);
-  const unexplained = result.runs.find(
-    (r) => (r.status === 'timed-out' || r.status === 'cancelled') && r.error !== undefined && !r.error.startsWith('not started'),
-  );
+  const batchOf = new Map(result.artifacts.filter((a) => a.blob !== undefined && a.batch !== undefined).map((a) => [a.blob!, a.batch!]));
+  const order = (blob: string): number => batchOf.get(blob) ?? Number.MAX_SAFE_INTEGER;
+  const label = (blob: string): string => (batchOf.has(blob) ? `batch ${batchOf.get(blob)}` : `blob ${blob}`);
+  const stoppedRun = (r: RunReport): boolean => r.status === 'timed-out' || r.status === 'cancelled';
+  const notStartedRun = (r: RunReport): boolean => stoppedRun(r) && (r.error?.startsWith('not started') ?? false);
+  const running = result.runs.filter((r) => r.status === 'running').map((r) => `${r.kind} run ${r.name} (${label(r.blob)})`);
+  const notStarted = (kind: PipelineKind, blobs: readonly string[]): string[] =>
+    blobs.length === 0
+      ? []
+      : [
+          `${kind} of ${[...new Set(blobs)]
+            .sort((a, b) => order(a) - order(b))
+            .map(label)
+            .join(', ')}`,
+        ];
+  const exportBlobs = result.runs.filter((r) => r.kind === 'export').map((r) => r.blob);
+  const imported = new Set(result.runs.filter((r) => r.kind === 'import' && !notStartedRun(r)).map((r) => r.blob));
+  const pending = [
+    ...notStarted(
+      'export',
+      result.runs.filter((r) => r.kind === 'export' && notStartedRun(r)).map((r) => r.blob),
+    ),
+    ...notStarted('import', [
+      ...result.runs.filter((r) => r.kind === 'import' && notStartedRun(r)).map((r) => r.blob),
+      // transfer: an exported batch (or one whose export did not start) has its import still to do.
+      ...(settings.operation === 'transfer' ? exportBlobs.filter((b) => !imported.has(b)) : []),
+    ]),
+  ];
+  const unexplained = result.runs.find((r) => stoppedRun(r) && r.error !== undefined && !notStartedRun(r));
   return [
     reason === 'timeout' ? `the operation timed out after ${settings.timeoutMinutes} minutes ('timeout-minutes')` : 'the operation was cancelled',
     ...(running.length > 0 ? [`still running on the service: ${running.join(', ')}`] : []),
-    ...(notStarted.length > 0 ? [`not started: ${notStarted.join(', ')}`] : []),
+    ...(pending.length > 0 ? [`not started: ${pending.join(' and ')}`] : []),
     ...(unexplained ? [unexplained.error!] : []),
     'a re-run with the same inputs resumes',
   ].join('; ');
@@ -95,7 +122,7 @@ function interruptedError(settings: TransferSettings, result: OperationResult, r
 export async function runOperation(settings: TransferSettings, host: Host, services: Services, deps: RunDeps = {}): Promise<TransferReport> {
   const { clock, signal, deadline } = host.budget;
   const start = clock.now();
-  const ctx: OpContext = { settings, services, log: host.logger, clock, signal, deadline, warnings: [] };
+  const ctx: OpContext = { settings, services, log: host.logger, clock, signal, deadline, warnings: [], changes: [] };
   let checks: readonly CheckItem[] = [];
   let changes: readonly ChangeItem[] = [];
   const usage: UsageReport[] = [];
@@ -112,7 +139,8 @@ export async function runOperation(settings: TransferSettings, host: Host, servi
       runs: result.runs,
       blobs: result.blobs,
       checks,
-      changes,
+      // The stages' pipeline changes first: they happen before setup's, check's or cleanup's own.
+      changes: [...ctx.changes, ...changes],
       usage,
       warnings: ctx.warnings,
       ...(error !== undefined ? { error: oneLine(error) } : {}),

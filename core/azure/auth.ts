@@ -16,11 +16,18 @@ import type { CloudEndpoints } from './cloud';
 
 export type CredentialKind = Exclude<AuthType, 'auto'> | 'host';
 
+/** Which sign-in a credential is, and what fixes it when Entra refuses it: for the one line a failed sign-in ends in. */
+export interface SignInMode {
+  readonly mode: string;
+  readonly fix: string;
+}
+
 export interface CredentialChoice {
   readonly credential: TokenCredential;
   readonly kind: CredentialKind;
   /** One line for the log: which credential and why. */
   readonly reason: string;
+  readonly signIn: SignInMode;
 }
 
 /** What auto-selection looks at besides the settings; injectable for tests. */
@@ -85,6 +92,7 @@ export function createCredential(
       credential: new MaskingCredential(host.credential.credential, (s) => host.mask(s)),
       kind: 'host',
       reason: "the pipeline's Azure service connection",
+      signIn: host.credential.signIn ?? { mode: "the pipeline's Azure service connection", fix: 'check the service connection (Verify, in its settings)' },
     };
   const { type, reason } = chooseAuthType(auth, host, e);
   const common = { authorityHost: cloud.authorityHost, disableInstanceDiscovery: cloud.disableInstanceDiscovery, ...(httpClient ? { httpClient } : {}) };
@@ -134,6 +142,10 @@ export function createCredential(
       } else throw new ConfigError("Input 'client-secret' (or 'client-certificate', or 'creds') is required when 'auth-type' is service-principal");
       break;
     case 'azure-cli':
+      if (!e.onPath('az'))
+        throw new ConfigError(
+          "auth-type 'azure-cli' needs the Azure CLI, and 'az' is not on PATH: install it and sign in (an azure/login step), or choose another auth-type",
+        );
       credential = new AzureCliCredential({ ...(auth.tenantId !== undefined ? { tenantId: auth.tenantId } : {}), processTimeoutInMs: 60_000 });
       break;
     case 'managed-identity':
@@ -143,5 +155,63 @@ export function createCredential(
       });
       break;
   }
-  return { credential: new MaskingCredential(credential, (s) => host.mask(s)), kind: type, reason };
+  return { credential: new MaskingCredential(credential, (s) => host.mask(s)), kind: type, reason, signIn: signInMode(type, auth) };
+}
+
+/** How each auth-type names itself in a failed sign-in, and its usual fix. */
+export function signInMode(type: Exclude<AuthType, 'auto'>, auth: AuthSettings): SignInMode {
+  const app = `client-id ${auth.clientId ?? '(none)'}, tenant-id ${auth.tenantId ?? '(none)'}`;
+  switch (type) {
+    case 'oidc':
+      return {
+        mode: `oidc (the workflow's federated token; ${app})`,
+        fix: "check that the app registration has a federated credential for this repository and workflow (issuer, subject, audience), and 'client-id' and 'tenant-id'",
+      };
+    case 'service-principal':
+      return auth.clientSecret !== undefined
+        ? {
+            mode: `service principal with a client secret (${app})`,
+            fix: "check 'client-secret' (it may have expired or been rotated), 'client-id' and 'tenant-id'",
+          }
+        : {
+            mode: `service principal with a certificate (${app})`,
+            fix: "check 'client-certificate' (PEM with its private key, uploaded to the app registration, not expired), 'client-id' and 'tenant-id'",
+          };
+    case 'azure-cli':
+      return {
+        mode: 'azure-cli (the az session of an earlier azure/login step)',
+        fix: 'sign in first in this job (an azure/login step, or az login), or choose another auth-type',
+      };
+    case 'managed-identity':
+      return {
+        mode: `managed identity${auth.clientId ? ` (client-id ${auth.clientId})` : " (the machine's)"}`,
+        fix: "run on an Azure machine (a self-hosted runner) with a managed identity, give 'client-id' of a user-assigned one, or choose another auth-type",
+      };
+  }
+}
+
+/** Entra's answer without its trace lines and troubleshooting link: the AADSTS code and its sentence are what a user acts on. */
+function signInReason(e: unknown): string {
+  const text = oneLineText(errorMessage(e))
+    .replace(/\s*Trace ID:.*$/i, '')
+    .replace(/\s*To troubleshoot, visit \S+\.?/i, '')
+    .trim()
+    .replace(/\.$/, '');
+  return /\bAADSTS\d+:.*$/.exec(text)?.[0] ?? text;
+}
+
+const oneLineText = (t: string): string => t.replace(/\s*[\r\n]+\s*/g, ' ');
+
+/**
+ * Signs in once, before anything else talks to Azure: a refused credential ends the step in one line naming the mode and
+ * its fix, instead of every service failing its first call with the same error.
+ */
+export async function signIn(choice: CredentialChoice, scope: string, signal?: AbortSignal): Promise<void> {
+  try {
+    const token = await choice.credential.getToken(scope, signal ? { abortSignal: signal } : {});
+    if (!token) throw new Error('the credential returned no token');
+  } catch (e) {
+    if (signal?.aborted || e instanceof ConfigError) throw e;
+    throw new ConfigError(`Azure sign-in failed (${choice.signIn.mode}): ${signInReason(e)}. Fix: ${choice.signIn.fix}`);
+  }
 }

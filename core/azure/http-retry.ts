@@ -104,7 +104,8 @@ export function statusOf(e: unknown): number | undefined {
 
 /**
  * Runs one call of an Azure SDK client (storage, Key Vault) under core/retry.ts: transient statuses and transport
- * failures are retried, bounded, with the SDK's own retries off. Errors come out as the SDK threw them.
+ * failures are retried, bounded, after the service's Retry-After when it sends one, with the SDK's own retries off.
+ * Errors come out as the SDK threw them.
  */
 export function retrySdkCall<T>(what: string, fn: () => Promise<T>, o: SdkRetryOptions): Promise<T> {
   return retry(fn, {
@@ -113,7 +114,11 @@ export function retrySdkCall<T>(what: string, fn: () => Promise<T>, o: SdkRetryO
     ...(o.signal ? { signal: o.signal } : {}),
     retryable: (e) => {
       const status = statusOf(e);
-      return { retry: status !== undefined ? isTransientStatus(status) : isConnectionError(e) };
+      if (status === undefined) return { retry: isConnectionError(e) };
+      // The service's Retry-After wins over the backoff, as ARM's and the registry's do (retry() caps it at maxDelayMs).
+      const headers = (e as { response?: { headers?: Pick<HttpHeaders, 'get'> } }).response?.headers;
+      const afterMs = headers && typeof headers.get === 'function' ? retryAfterMs(headers, o.clock.now()) : undefined;
+      return { retry: isTransientStatus(status), ...(afterMs !== undefined ? { afterMs } : {}) };
     },
     onRetry: (e, attempt, delay) => o.logger?.debug(`${what}: ${redact(errorMessage(e))}; retry ${attempt} in ${delay} ms`),
   });

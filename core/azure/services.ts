@@ -11,7 +11,7 @@ import { AcrDataPlaneFactory } from './acr';
 import { ArmAccessClient } from './arm/access';
 import { ArmPipelinesClient } from './arm/pipelines';
 import { ArmTransport } from './arm/transport';
-import { type AuthEnvironment, type CredentialKind, createCredential, processAuthEnvironment } from './auth';
+import { type AuthEnvironment, type CredentialKind, createCredential, processAuthEnvironment, signIn } from './auth';
 import { AzureBlobStore } from './blobs';
 import { cloudForArmEndpoint, type CloudEndpoints, resolveCloud } from './cloud';
 import { KeyVaultSecretStore } from './keyvault';
@@ -54,6 +54,7 @@ export async function createServices(settings: TransferSettings, host: Host, o: 
     : await resolveCloud(settings.auth, resolveOpts);
   const choice = createCredential(settings.auth, cloud, host, o.authEnvironment ?? processAuthEnvironment, o.httpClient);
   logger.info(`Azure sign-in: ${choice.reason}; ARM ${cloud.armEndpoint}`);
+  await signIn(choice, cloud.armScope, signal);
   const credential = choice.credential;
   const mask = (s: string): void => host.mask(s);
 

@@ -3,7 +3,7 @@
  * 1. a SAS per container with exactly the permissions the pipeline's options need, https only, expiring after
  *    sas-expiry-days, signed with a user-delegation key (the account key only with sas-signing: account-key), stored as
  *    a new version of the Key Vault secret the pipeline reads (never printed);
- * 2. the pipelines created or updated to match the inputs;
+ * 2. the pipelines created or updated to match the inputs (each changed field reported; refused with update-pipelines: false);
  * 3. with grant-access, the pipeline identity given secret get on the vault (access policy or Key Vault Secrets User,
  *    whichever the vault uses) or, in managed-identity mode, the storage role it needs; then a bounded wait (probe runs)
  *    until the grant works;
@@ -15,7 +15,8 @@ import type { ChangeItem, CheckItem } from '../report';
 import { USER_DELEGATION_MAX_DAYS } from '../domain/limits';
 import type { SetupSettings, SetupSide } from '../settings';
 import { oneLine, type OpContext, type OperationResult, warn } from '../operation';
-import { desiredSpec, pipelineMatches } from '../domain/pipeline-spec';
+import { desiredSpec } from '../domain/pipeline-spec';
+import { applyPipeline, refuseDrift } from '../transfer/pipelines';
 import { type AccessNeed, AccessLookup, grant, principalOf } from './access';
 import { runChecks } from './checks';
 import { probeAccess, type ProbeResult } from './probe';
@@ -41,10 +42,12 @@ export async function runSetup(ctx: OpContext<SetupSettings>): Promise<Operation
     return c;
   };
 
+  // update-pipelines: false fails on a differing pipeline before setup changes anything (a new SAS version included).
+  await refuseDrift(ctx, sides);
   for (const side of sides) {
     await ctx.log.group(`Set up the ${side.kind} side (registry '${side.reg.name}')`, async () => {
       const p = side.kind === 'export' ? settings.exportPipeline : settings.importPipeline;
-      const want = desiredSpec(settings, side.kind)!;
+      const scope = `registry '${side.reg.name}'`;
       const need: AccessNeed = {
         kind: side.kind,
         registry: side.reg,
@@ -53,33 +56,27 @@ export async function runSetup(ctx: OpContext<SetupSettings>): Promise<Operation
         writes: side.kind === 'export' || (p.options as readonly string[]).includes('DeleteSourceBlobOnSuccess'),
       };
 
-      // 1. The SAS, before the pipeline: its first run reads it.
-      if (settings.storageAccessMode === 'sas-token' && record(await storeSas(ctx, side, lookup)).status === 'failed') return;
+      // 1. The SAS, before the pipeline: its first run reads it. Reading the pipeline first tells whether its trigger (kept when
+      //    source-trigger is unset) needs the SAS to allow listing.
+      let existing: PipelineResource | undefined;
+      try {
+        existing = await ctx.services.arm.getPipeline(side.reg, side.kind, p.name);
+      } catch (e) {
+        record({ kind: 'pipeline', name: p.name, scope, action: 'update', status: 'failed', error: oneLine(errorMessage(e)) });
+        return;
+      }
+      const want = desiredSpec(settings, side.kind, existing)!;
+      if (settings.storageAccessMode === 'sas-token' && record(await storeSas(ctx, side, lookup, want.sourceTriggerEnabled ?? false)).status === 'failed')
+        return;
 
       // 2. The pipeline.
       let pipeline: PipelineResource | undefined;
       try {
-        const existing = await ctx.services.arm.getPipeline(side.reg, side.kind, p.name);
-        const scope = `registry '${side.reg.name}'`;
-        if (existing && pipelineMatches(existing, want) && existing.provisioningState !== 'Failed') {
-          pipeline = existing;
-          record({ kind: 'pipeline', name: p.name, scope, action: 'update', status: 'unchanged', detail: `container ${want.storageUri}` });
-        } else if (dry) {
-          record({ kind: 'pipeline', name: p.name, scope, action: existing ? 'update' : 'create', status: 'planned', detail: `container ${want.storageUri}` });
-          pipeline = existing;
-        } else {
-          pipeline = await ctx.services.arm.putPipeline(side.reg, p.name, want);
-          record({
-            kind: 'pipeline',
-            name: p.name,
-            scope,
-            action: existing ? 'update' : 'create',
-            status: 'done',
-            detail: `container ${want.storageUri}, options ${want.options.join(', ') || 'none'}, identity ${pipeline.identity?.type ?? want.identity.type}`,
-          });
-        }
+        const applied = await applyPipeline(ctx, side.reg, p.name, existing, want, { write: !dry });
+        pipeline = applied.pipeline;
+        record(applied.change ?? { kind: 'pipeline', name: p.name, scope, action: 'update', status: 'unchanged', detail: `container ${want.storageUri}` });
       } catch (e) {
-        record({ kind: 'pipeline', name: p.name, scope: `registry '${side.reg.name}'`, action: 'create', status: 'failed', error: oneLine(errorMessage(e)) });
+        record({ kind: 'pipeline', name: p.name, scope, action: existing ? 'update' : 'create', status: 'failed', error: oneLine(errorMessage(e)) });
         return;
       }
 
@@ -132,7 +129,6 @@ export async function runSetup(ctx: OpContext<SetupSettings>): Promise<Operation
         failures.push(
           `the grant to the ${side.kind} pipeline's identity did not take effect within timeout-minutes (${settings.timeoutMinutes}): ${probe.detail}; new permissions can take about 10 minutes: run setup again later (it finds the grant and only waits)`,
         );
-      if (probe.state === 'unknown') warn(ctx, `whether the grant to the ${side.kind} pipeline's identity works could not be probed: ${probe.detail}`);
     });
   }
 
@@ -141,7 +137,10 @@ export async function runSetup(ctx: OpContext<SetupSettings>): Promise<Operation
   const checks: CheckItem[] = checked.items.map((c) => {
     const kind = c.id.endsWith('-access') ? (c.id.slice(0, -'-access'.length) as PipelineKind) : undefined;
     const probe = kind ? probes.get(kind) : undefined;
-    if (!probe || probe.state === 'unknown') return c;
+    if (!probe) return c;
+    // A grant ARM shows, whose probe could not tell whether it works, is not a pass.
+    if (probe.state === 'unknown')
+      return c.status === 'pass' ? { ...c, status: 'warn', detail: oneLine(`${c.detail}; could not tell whether it works: ${probe.detail}`) } : c;
     return probe.state === 'effective'
       ? {
           id: c.id,
@@ -164,14 +163,14 @@ export async function runSetup(ctx: OpContext<SetupSettings>): Promise<Operation
 }
 
 /** A new SAS for the side's container, stored as a new version of its secret; never logged. */
-async function storeSas(ctx: OpContext<SetupSettings>, side: SetupSide, lookup: AccessLookup): Promise<ChangeItem> {
+async function storeSas(ctx: OpContext<SetupSettings>, side: SetupSide, lookup: AccessLookup, trigger: boolean): Promise<ChangeItem> {
   const { settings } = ctx;
   const p = side.kind === 'export' ? settings.exportPipeline : settings.importPipeline;
   // storeSas runs in sas-token mode, where the side's access target is its secret.
   const secretUri = side.accessTarget;
   const url = new URL(secretUri);
   const name = url.pathname.split('/').filter(Boolean)[1] ?? '';
-  const permissions = sasPermissions(side.kind, p.options, side.kind === 'import' && settings.sourceTrigger);
+  const permissions = sasPermissions(side.kind, p.options, side.kind === 'import' && trigger);
   const now = ctx.clock.now();
   const expiresOn = new Date(now + settings.sasExpiryDays * DAY_MS);
   const signing = settings.sasSigning === 'account-key' ? "the storage account's key" : `a user-delegation key (at most ${USER_DELEGATION_MAX_DAYS} days)`;

@@ -109,6 +109,7 @@ function common(inp: Inputs, operation: Operation): CommonSettings {
   const identity = pipelineIdentity(inp);
   const apiVersion = inp.opt('api-version')!;
   if (!/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(apiVersion)) throw bad('api-version', apiVersion, 'it must look like 2025-06-01-preview');
+  const trigger = inp.choice<'enabled' | 'disabled'>('source-trigger');
   const artifacts = artifactList(inp);
   required(operation, 'artifacts', nonEmpty(artifacts), ': at least one repo, repo:tag or repo@sha256:<digest>');
   const { blobName, blobs } = blobNames(inp);
@@ -119,7 +120,9 @@ function common(inp: Inputs, operation: Operation): CommonSettings {
     target,
     exportPipeline,
     importPipeline,
-    sourceTrigger: inp.choice('source-trigger') === 'enabled',
+    sourceTrigger: trigger === 'enabled',
+    sourceTriggerWanted: trigger === undefined ? undefined : trigger === 'enabled',
+    updatePipelines: inp.bool('update-pipelines'),
     storageAccessMode,
     pipelineIdentity: identity,
     apiVersion,

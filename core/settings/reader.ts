@@ -65,11 +65,27 @@ export class Inputs {
     return Number(v);
   }
 
-  /** Comma- or newline-separated, blanks dropped. */
+  /**
+   * Comma- or newline-separated, blanks dropped; or a JSON array of strings, which is what the list outputs (`blobs`,
+   * `imported-artifacts`) hold, so that one step's output can be the next step's input as it is.
+   */
   list(name: string): string[] {
-    return (this.opt(name) ?? '')
-      .split(/[\n,]/)
-      .map((s) => s.trim())
-      .filter(Boolean);
+    const text = this.opt(name) ?? '';
+    const items = text.startsWith('[') ? jsonList(name, text) : text.split(/[\n,]/);
+    return items.map((s) => s.trim()).filter(Boolean);
   }
+}
+
+function jsonList(name: string, text: string): string[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  if (!Array.isArray(value) || !value.every((v): v is string => typeof v === 'string')) {
+    const shown = text.length > 80 ? `${text.slice(0, 80)}…` : text;
+    throw bad(name, shown, 'a value starting with [ must be a JSON array of strings, e.g. ["a","b"] (or give a comma- or newline-separated list)');
+  }
+  return value;
 }

@@ -54,7 +54,12 @@ export interface CommonSettings {
   readonly target?: RegistryRef;
   readonly exportPipeline: PipelineSettings<ExportOption>;
   readonly importPipeline: PipelineSettings<ImportOption>;
+  /** source-trigger enabled: import waits for the trigger's runs. */
   readonly sourceTrigger: boolean;
+  /** What the import pipeline's trigger must be; undefined (the input unset): a new pipeline gets Disabled, an existing one keeps its own. */
+  readonly sourceTriggerWanted?: boolean;
+  /** update-pipelines: false forbids changing an existing pipeline (the operation fails naming each difference). */
+  readonly updatePipelines: boolean;
   readonly storageAccessMode: StorageAccessMode;
   readonly pipelineIdentity: PipelineIdentity;
   readonly apiVersion: string;

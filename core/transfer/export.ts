@@ -184,8 +184,10 @@ export async function runExport(ctx: OpContext<ExportSettings | TransferOpSettin
     const mark = (result: ArtifactReport['result'], reason?: string): ArtifactReport[] =>
       batch.artifacts.map((a) => ({ ...inBatch(a, batch), result, ...(reason !== undefined ? { reason } : {}) }));
     if (report.status === 'succeeded' || report.status === 'reused') {
-      const blob = container === undefined ? undefined : await services.blobs.getBlob(container, batch.blob);
-      if (container !== undefined && blob === undefined) {
+      // After a cancel or time-out nothing more is asked of Azure: the report of what is done must come out now.
+      const look = container !== undefined && interrupted === undefined;
+      const blob = look ? await services.blobs.getBlob(container, batch.blob) : undefined;
+      if (look && blob === undefined) {
         const reason = `run '${report.name}' succeeded but blob '${batch.blob}' is not in ${container}`;
         blobs.push({ name: batch.blob, error: reason });
         artifacts.push(...mark('failed', reason));

@@ -4,6 +4,7 @@ import { continueOnErrors, failuresOf, type OpContext, type OperationResult } fr
 import { runCopy } from './copy';
 import { runExport } from './export';
 import { runImport } from './import';
+import { refuseDrift } from './pipelines';
 
 /** Later reports of the same artifact or blob replace earlier ones, in the first one's place. */
 function merge<T>(key: (t: T) => string, ...lists: (readonly T[])[]): T[] {
@@ -20,6 +21,11 @@ const byName = (b: BlobReport): string => b.name;
  * ContinueOnErrors a failure stops it after the stage where it happened.
  */
 export async function runTransfer(ctx: OpContext<TransferOpSettings>): Promise<OperationResult> {
+  // update-pipelines: false refuses a differing import pipeline before the export runs, not after.
+  await refuseDrift(ctx, [
+    { kind: 'export', reg: ctx.settings.source },
+    { kind: 'import', reg: ctx.settings.target },
+  ]);
   const ex = await runExport(ctx);
   if (ex.interrupted || ex.failures.length > 0 || ex.exported.length === 0) return ex;
 

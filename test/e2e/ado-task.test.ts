@@ -14,6 +14,7 @@ import { TASK_FOLDER } from '../../ado-task/task-json';
 import type { TransferReport } from '../../core/report';
 import type { StorageEnv } from '../local-azure/config';
 import { seedImages, type SeededImage } from '../local-azure/seed';
+import { itWith } from '../prerequisites';
 import { type Endpoint, extractTaskFolder, node24, readZip, runTask, systemVssConnectionEnv, type TaskRun } from './support/ado-runner';
 import { containerClient, containerSas, containerUri, control, credential, loadEnv, putSasSecret } from './support/local-azure';
 
@@ -170,7 +171,11 @@ describe('AcrTransfer@1 on the local Azure', () => {
   });
 
   // The agent prefers the Node24 handler; agents that cannot run Node 24 fall back to Node20_1 (the test runner's Node).
-  (node24() ? it : it.skip)('runs the same bundle under Node 24 (`npm run node24` installs it)', async () => {
+  itWith(
+    node24() !== undefined,
+    'Node 24',
+    'run npm run node24 (scripts/setup.sh does)',
+  )('runs the same bundle under Node 24', async () => {
     const img = images[5]!;
     const run = await runTask({ taskDir, node: node24()!, inputs: transferInputs([img.ref], { blobName: `adon24${u}` }), endpoints: [spConnection()] });
     if (run.result !== 'Succeeded') process.stderr.write(`${run.stdout}\n${run.stderr}\n`);

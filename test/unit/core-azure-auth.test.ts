@@ -3,10 +3,11 @@
  * (auto order, host credential, OIDC assertion per token request, masking), with a fake HttpClient: no MSAL call
  * may leave for login.microsoftonline.com.
  */
+import type { TokenCredential } from '@azure/core-auth';
 import { AzureCliCredential, ClientAssertionCredential, ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential } from '@azure/identity';
-import { type AuthEnvironment, chooseAuthType, createCredential, MaskingCredential } from '../../core/azure/auth';
+import { type AuthEnvironment, chooseAuthType, createCredential, MaskingCredential, signIn, signInMode } from '../../core/azure/auth';
 import { type CloudEndpoints, cloudForArmEndpoint, KNOWN_CLOUDS, resolveCloud } from '../../core/azure/cloud';
-import { AzureRequestError } from '../../core/errors';
+import { AzureRequestError, ConfigError } from '../../core/errors';
 import type { AuthSettings } from '../../core/settings';
 import { FakeClock, FakeCredential, FakeHttp, jwt } from './core-azure-fakes';
 
@@ -174,7 +175,13 @@ describe('createCredential', () => {
     [auth({ type: 'azure-cli' }), AzureCliCredential],
     [auth({ type: 'managed-identity', clientId: CLIENT }), ManagedIdentityCredential],
   ])('builds the credential for %o', (settings, cls) => {
-    expect(inner(createCredential(settings, cloud, host, noEnv).credential)).toBeInstanceOf(cls);
+    expect(inner(createCredential(settings, cloud, host, { env: {}, onPath: (c) => c === 'az' }).credential)).toBeInstanceOf(cls);
+  });
+
+  test('auth-type azure-cli without az on PATH: one line saying so, not "run az login"', () => {
+    expect(() => createCredential(auth({ type: 'azure-cli' }), cloud, host, noEnv)).toThrow(
+      "auth-type 'azure-cli' needs the Azure CLI, and 'az' is not on PATH: install it and sign in (an azure/login step), or choose another auth-type",
+    );
   });
 
   test('the host’s credential (ADO service connection) is used as is, wrapped for masking', async () => {
@@ -263,5 +270,62 @@ describe('createCredential', () => {
     );
     await choice.credential.getToken('https://management.adfs.test/.default').catch(() => undefined);
     expect(http.calls[0]?.url).toMatch(/^https:\/\/adfs\.test\/adfs\//);
+  });
+});
+
+describe('signIn', () => {
+  const cloud: CloudEndpoints = { ...KNOWN_CLOUDS.AzureCloud, authorityHost: 'https://login.test', disableInstanceDiscovery: true };
+  const refusing = (message: string): TokenCredential => ({ getToken: () => Promise.reject(new Error(message)) });
+  const entra =
+    'ClientSecretCredential authentication failed: AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value. Trace ID: 1 Correlation ID: 2 Timestamp: 2026-01-01 00:00:00Z\nTo troubleshoot, visit https://aka.ms/azsdk/js/identity/serviceprincipalauthentication/troubleshoot.';
+
+  test.each([
+    [
+      auth({ type: 'service-principal', clientId: CLIENT, tenantId: TENANT, clientSecret: 's' }),
+      `Azure sign-in failed (service principal with a client secret (client-id ${CLIENT}, tenant-id ${TENANT})): AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value. Fix: check 'client-secret' (it may have expired or been rotated), 'client-id' and 'tenant-id'`,
+    ],
+    [auth({ type: 'managed-identity' }), /^Azure sign-in failed \(managed identity \(the machine's\)\): .*AADSTS7000215.*\. Fix: run on an Azure machine/],
+    [
+      auth({ type: 'oidc', clientId: CLIENT, tenantId: TENANT }),
+      /^Azure sign-in failed \(oidc \(the workflow's federated token; .*\. Fix: check that the app registration has a federated credential/,
+    ],
+  ])('a refused credential is one line naming the mode and the fix (%#)', async (settings, expected) => {
+    const choice = { credential: refusing(entra), kind: 'service-principal' as const, reason: 'test', signIn: signInMode(settings.type as never, settings) };
+    const err = await signIn(choice, cloud.armScope).catch((e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err?.message).not.toMatch(/\n|Trace ID|To troubleshoot/);
+    if (typeof expected === 'string') expect(err?.message).toBe(expected);
+    else expect(err?.message).toMatch(expected);
+  });
+
+  test('the host names its own mode (ADO service connection)', async () => {
+    const choice = createCredential(
+      auth(),
+      cloud,
+      {
+        mask: () => undefined,
+        credential: {
+          credential: refusing('AADSTS7000215: Invalid client secret provided.'),
+          armEndpoint: 'https://management.azure.com',
+          signIn: { mode: "service connection 'c1'", fix: 'verify it' },
+        },
+      },
+      noEnv,
+    );
+    await expect(signIn(choice, cloud.armScope)).rejects.toThrow(
+      "Azure sign-in failed (service connection 'c1'): AADSTS7000215: Invalid client secret provided. Fix: verify it",
+    );
+  });
+
+  test('a cancel while signing in stays a cancel', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const choice = createCredential(
+      auth({ type: 'managed-identity' }),
+      cloud,
+      { mask: () => undefined, credential: { credential: refusing('aborted'), armEndpoint: 'x' } },
+      noEnv,
+    );
+    await expect(signIn(choice, cloud.armScope, controller.signal)).rejects.toThrow('aborted');
   });
 });

@@ -84,6 +84,8 @@ test('the host’s credential and ARM endpoint are used when the host brings the
   );
   expect(auth.kind).toBe('host');
   expect(cloud.name).toBe('AzureUSGovernment');
-  await services.arm.getRegistry(settings.source!);
+  // One sign-in before anything else (createServices), then the ARM call: both for the connection's cloud.
   expect(cred.scopes).toEqual(['https://management.usgovcloudapi.net/.default']);
+  await services.arm.getRegistry(settings.source!);
+  expect(cred.scopes).toEqual(['https://management.usgovcloudapi.net/.default', 'https://management.usgovcloudapi.net/.default']);
 });

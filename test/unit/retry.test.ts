@@ -1,3 +1,5 @@
+import { createHttpHeaders } from '@azure/core-rest-pipeline';
+import { retrySdkCall } from '../../core/azure/http-retry';
 import { CancelledError } from '../../core/errors';
 import { pollUntil, retry } from '../../core/retry';
 import { FakeClock } from './fakes/clock';
@@ -47,5 +49,49 @@ describe('retry', () => {
     await expect(op).rejects.toThrow('busy');
     expect(calls).toBe(3);
     expect(waits).toEqual([5_000, 5_000]);
+  });
+});
+
+describe('retrySdkCall (storage, Key Vault)', () => {
+  /** What an Azure SDK throws for an HTTP error: a RestError carrying the response and its headers. */
+  const restError = (statusCode: number, headers: Record<string, string>): Error =>
+    Object.assign(new Error(`HTTP ${statusCode}`), { statusCode, response: { headers: createHttpHeaders(headers) } });
+
+  it("waits the service's Retry-After (seconds or retry-after-ms) instead of the backoff, capped", async () => {
+    for (const [headers, waited] of [
+      [{ 'retry-after': '6' }, 6_000],
+      [{ 'retry-after-ms': '2500' }, 2_500],
+      [{}, 1_000],
+      [{ 'retry-after': '600' }, 60_000],
+    ] as const) {
+      const clock = new FakeClock(0);
+      const at: number[] = [];
+      const result = await retrySdkCall(
+        'read secret',
+        async () => {
+          at.push(clock.now());
+          if (at.length === 1) throw restError(503, headers);
+          return 'ok';
+        },
+        { clock },
+      );
+      expect(result).toBe('ok');
+      expect(at).toEqual([0, waited]);
+    }
+  });
+
+  it('does not retry a 403, whatever it says', async () => {
+    const clock = new FakeClock(0);
+    let calls = 0;
+    const call = retrySdkCall(
+      'read secret',
+      () => {
+        calls++;
+        return Promise.reject(restError(403, { 'retry-after': '1' }));
+      },
+      { clock },
+    );
+    await expect(call).rejects.toThrow('HTTP 403');
+    expect(calls).toBe(1);
   });
 });

@@ -180,6 +180,20 @@ const REFUSED: readonly Row[] = [
   ['transfer needs artifacts', 'transfer', { artifacts: ' , ' }, /^Input 'artifacts' is required for operation 'transfer'/],
   ['blob-name has its grammar', 'export', { 'blob-name': '-x' }, /^Input 'blob-name' is '-x': it must be 1 to 200 letters/],
   ['blobs have their grammar', 'import', { blobs: 'a b' }, /^Input 'blobs' is 'a b': each blob name must be/],
+  [
+    'a list starting with [ is a JSON array of strings',
+    'import',
+    { blobs: '["b-1", 2]' },
+    `Input 'blobs' is '["b-1", 2]': a value starting with [ must be a JSON array of strings, e.g. ["a","b"] (or give a comma- or newline-separated list)`,
+  ],
+  ['a JSON array that does not parse', 'import', { blobs: '["b-1"' }, /^Input 'blobs' is '\["b-1"': a value starting with \[ must be a JSON array/],
+  ['update-pipelines is a boolean', 'transfer', { 'update-pipelines': 'maybe' }, "Input 'update-pipelines' is 'maybe': it must be true or false"],
+  [
+    'source-trigger is enabled or disabled',
+    'import',
+    { 'source-trigger': 'sometimes' },
+    /^Input 'source-trigger' is 'sometimes': it must be one of disabled, enabled/,
+  ],
   ['copy needs blobs', 'copy', { blobs: '' }, "Input 'blobs' is required for operation 'copy': the blob names the export wrote"],
   [
     'copy needs an export container or the source registry',
@@ -332,6 +346,26 @@ describe('parseSettings proves what each operation needs', () => {
     const s = parse('cleanup', { 'source-registry': SRC_ID, 'purge-untagged': 'true', artifacts: 'app' });
     expect(s.operation === 'cleanup' && s.sides.map((x) => x.kind)).toEqual(['export', 'import']);
     expect(s.operation === 'cleanup' && s.purgeUntaggedIn?.resourceId).toBe(DST_ID);
+  });
+
+  it("takes the list outputs as they are: a JSON array (the export's blobs, imported-artifacts) is a list input", () => {
+    // What the export step's `blobs` output holds, passed on unchanged (GitHub `${{ steps.x.outputs.blobs }}`, ADO `$(x.blobs)`).
+    expect(parse('import', { blobs: '["acrtransfer-0123456789abcdef-1","acrtransfer-0123456789abcdef-2"]' }).blobs).toEqual([
+      'acrtransfer-0123456789abcdef-1',
+      'acrtransfer-0123456789abcdef-2',
+    ]);
+    expect(parse('import', { blobs: '[\n  "b-1",\n  "b-2"\n]' }).blobs).toEqual(['b-1', 'b-2']);
+    expect(parse('export', { artifacts: '["app:v1", "lib:v2"]' }).artifacts.map((a) => a.kind)).toEqual(['tag', 'tag']);
+    expect(parse('transfer', { 'import-options': '["OverwriteTags"]' }).importPipeline.options).toEqual(['OverwriteTags']);
+  });
+
+  it('source-trigger: set is what the pipeline must have, unset keeps what it has; update-pipelines defaults to true', () => {
+    expect(parse('import', { 'source-trigger': 'Enabled' })).toMatchObject({ sourceTrigger: true, sourceTriggerWanted: true, updatePipelines: true });
+    expect(parse('import', { 'source-trigger': 'disabled' })).toMatchObject({ sourceTrigger: false, sourceTriggerWanted: false });
+    const unset = parse('import');
+    expect(unset.sourceTrigger).toBe(false);
+    expect('sourceTriggerWanted' in unset).toBe(false);
+    expect(parse('transfer', { 'update-pipelines': 'False' }).updatePipelines).toBe(false);
   });
 
   it('import without blobs is fine with the source trigger on, and in a dry run', () => {

@@ -17,6 +17,7 @@ import {
 } from '../local-azure/emulator/transfer/archive';
 import { isDigest, type ManifestBytes } from '../local-azure/emulator/transfer/registry-client';
 import { buildImage, type BuiltImage } from '../local-azure/seed';
+import { itWith } from '../prerequisites';
 
 /** An in-memory registry holding built images; counts blob reads to show that shared blobs are read once. */
 class FakeSource implements ArchiveSource {
@@ -138,7 +139,11 @@ describe('export archive (OCI layout tar)', () => {
     await expect(ExtractedArchive.extract(createReadStream(file), path.join(dir, 'out'))).rejects.toThrow(/the archive is corrupt/);
   });
 
-  (hasSkopeo ? it : it.skip)('is readable by skopeo as oci-archive, by tag and by digest reference, keeping digests', async () => {
+  itWith(
+    hasSkopeo,
+    'skopeo',
+    'install it with scripts/setup.sh (apt-get install skopeo)',
+  )('is readable by skopeo as oci-archive, by tag and by digest reference, keeping digests', async () => {
     const single = await buildImage({ repo: 'demo/hello', tag: 'v1' });
     const multi = await buildImage({ repo: 'demo/multi', tag: 'v2', multiArch: true });
     const src = new FakeSource([single, multi]);

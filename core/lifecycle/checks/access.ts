@@ -79,6 +79,15 @@ export async function accessItem(run: CheckRun, eff: Effective): Promise<CheckIt
         `${setupFix}, or: ${resourceFix}`,
       );
     }
+    // The probe could not tell: a grant ARM shows is not proof that it works, so this warns rather than passes.
+    if (granted?.granted)
+      return item(
+        id,
+        title,
+        'warn',
+        `could not tell whether the grant works: ${granted.how}, but the probe could not tell: ${probe.detail}${lookupProblem ? `; ${lookupProblem}` : ''}`,
+        'run check again; setup with grant-access: true waits until the grant works',
+      );
     lookupProblem = `${lookupProblem ? `${lookupProblem}; ` : ''}the probe could not tell: ${probe.detail}`;
   }
   if (granted?.granted) return item(id, title, 'pass', `${granted.how}${lookupProblem ? `; ${lookupProblem}` : ''}`);

@@ -3,7 +3,7 @@ import { definedOnly } from '../../domain/objects';
 import { errorMessage } from '../../errors';
 import type { PipelineKind, PipelineResource } from '../../ports';
 import type { RegistryRef } from '../../settings';
-import { desiredSpec, pipelineMatches } from '../../domain/pipeline-spec';
+import { desiredSpec, diffText, pipelineDiff } from '../../domain/pipeline-spec';
 import { principalOf } from '../access';
 import { type CheckRun, type Effective, item } from './shared';
 
@@ -39,7 +39,7 @@ export async function pipelineItems(run: CheckRun, side: Side): Promise<Effectiv
     items.push(item(`${kind}-pipeline`, title, 'fail', errorMessage(e)));
     return undefined;
   }
-  const want = desiredSpec(settings, kind);
+  const want = desiredSpec(settings, kind, existing);
   const create = `give '${kind}-storage-uri'${settings.storageAccessMode === 'sas-token' ? ` and '${kind}-sas-secret-uri'` : ''} to create it (operation: setup), or check '${kind}-pipeline'`;
   if (!existing) {
     if (!want) {
@@ -67,14 +67,21 @@ export async function pipelineItems(run: CheckRun, side: Side): Promise<Effectiv
       ),
     );
   } else {
-    const differs = want !== undefined && !pipelineMatches(existing, want);
+    const fields = want !== undefined ? pipelineDiff(existing, want) : [];
+    const differs = fields.length > 0;
+    // update-pipelines: false makes a difference fatal: the operation refuses to change the pipeline.
+    const frozen = differs && !settings.updatePipelines;
     items.push(
       item(
         `${kind}-pipeline`,
         title,
-        differs && mode === 'check' ? 'warn' : 'pass',
-        `provisioningState Succeeded, container ${existing.storageUri ?? '(none)'}${differs ? '; it differs from the inputs and is updated by setup, export, import and transfer' : ''}`,
-        'run setup to update it',
+        frozen ? 'fail' : differs && mode === 'check' ? 'warn' : 'pass',
+        `provisioningState Succeeded, container ${existing.storageUri ?? '(none)'}${
+          differs
+            ? `; it differs from the inputs (${diffText(fields)})${frozen ? " and 'update-pipelines' is false" : ': setup, export, import and transfer update it'}`
+            : ''
+        }`,
+        frozen ? "change the inputs to match the pipeline, or set 'update-pipelines' to true" : 'run setup to update it',
       ),
     );
   }
@@ -103,7 +110,7 @@ export async function pipelineItems(run: CheckRun, side: Side): Promise<Effectiv
     secretUri: want?.keyVaultUri ?? existing?.keyVaultUri,
     mode: want ? settings.storageAccessMode : existing?.storageAccessMode?.toLowerCase() === 'managedidentity' ? 'managed-identity' : 'sas-token',
     options: want?.options ?? existing?.options ?? [],
-    sourceTrigger: kind === 'import' && (want ? settings.sourceTrigger : (existing?.sourceTriggerEnabled ?? true)),
+    sourceTrigger: kind === 'import' && (want ? (want.sourceTriggerEnabled ?? false) : (existing?.sourceTriggerEnabled ?? true)),
   });
 }
 

@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { INPUTS } from '../../../core/inputs';
 import type { TransferReport } from '../../../core/report';
 import type { LocalAzureEnv } from '../../local-azure/config';
+import { underCi } from '../../prerequisites';
 import { parseFileCommand, parseWorkflowCommands, visibleLog, type WorkflowCommand } from './workflow-commands';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -65,9 +66,13 @@ export function node24(): string | undefined {
   return existsSync(NODE24_BIN) ? NODE24_BIN : undefined;
 }
 
-/** The Node binaries to run the bundle under: this one (20) and, when installed, 24 (what `runs.using: node24` gives). */
+/**
+ * The Node binaries to run the bundle under: this one (20) and, when installed, 24 (what `runs.using: node24` gives).
+ * Under CI a missing Node 24 is an error: the tests that run on each binary would otherwise pass with one fewer.
+ */
 export function nodeBinaries(): { label: string; path: string }[] {
   const n24 = node24();
+  if (!n24 && underCi()) throw new Error(`Node 24 is missing (${NODE24_BIN}), and CI=true: run npm run node24 (scripts/setup.sh does)`);
   return [{ label: `node ${process.version}`, path: process.execPath }, ...(n24 ? [{ label: 'node 24', path: n24 }] : [])];
 }
 
