@@ -15,5 +15,12 @@ export interface Host {
    * A credential the host already has (ADO: from the AzureRM service connection), with its cloud's ARM
    * endpoint; when absent the core builds one from settings.auth.
    */
-  readonly credential?: { readonly credential: TokenCredential; readonly armEndpoint: string; readonly armAudience?: string; readonly authorityHost?: string };
+  readonly credential?: {
+    readonly credential: TokenCredential;
+    readonly armEndpoint: string;
+    readonly armAudience?: string;
+    readonly authorityHost?: string;
+    /** A new credential of the same identity (no cached token), for signing in again after Azure refused a token. */
+    readonly renew?: () => TokenCredential;
+  };
 }

@@ -1,4 +1,4 @@
-import { errorMessage } from './errors';
+import { CancelledError, errorMessage } from './errors';
 import type { Host } from './host';
 import { usesInput } from './inputs';
 import type { Services } from './ports';
@@ -7,7 +7,7 @@ import { runCleanup } from './lifecycle/cleanup';
 import { runSetup } from './lifecycle/setup';
 import type { ChangeItem, CheckItem, TransferReport, UsageReport } from './report';
 import { registriesOf, type TransferSettings } from './settings';
-import { interruption, oneLine, type OpContext, type OperationResult, warn } from './operation';
+import { interruption, oneLine, type OpContext, type OperationResult, timedOutMessage, warn } from './operation';
 import { runCopy } from './transfer/copy';
 import { runExport } from './transfer/export';
 import { runImport } from './transfer/import';
@@ -72,7 +72,15 @@ async function readUsage(ctx: OpContext, when: 'before' | 'after', into: UsageRe
   }
 }
 
-function interruptedError(settings: TransferSettings, result: OperationResult, reason: 'cancelled' | 'timeout'): string {
+/** What was in flight when the run stopped: the deadline's snapshot, carried by the signal's reason. */
+function inFlightAt(signal: AbortSignal, e?: unknown): readonly string[] {
+  const r: unknown = signal.reason;
+  if (r instanceof CancelledError && r.inFlight.length > 0) return r.inFlight;
+  return e instanceof CancelledError ? e.inFlight : [];
+}
+
+/** Stopped by a time-out or cancel: what was in flight, what still runs on the service, and that a re-run resumes. */
+function interruptedError(settings: TransferSettings, result: OperationResult, reason: 'cancelled' | 'timeout', inFlight: readonly string[]): string {
   const names = (status: string): string[] => result.runs.filter((r) => r.status === status).map((r) => r.name);
   const running = names('running');
   const notStarted = result.runs.filter((r) => (r.status === 'timed-out' || r.status === 'cancelled') && r.error?.startsWith('not started')).map((r) => r.name);
@@ -80,7 +88,8 @@ function interruptedError(settings: TransferSettings, result: OperationResult, r
     (r) => (r.status === 'timed-out' || r.status === 'cancelled') && r.error !== undefined && !r.error.startsWith('not started'),
   );
   return [
-    reason === 'timeout' ? `the operation timed out after ${settings.timeoutMinutes} minutes ('timeout-minutes')` : 'the operation was cancelled',
+    reason === 'timeout' ? timedOutMessage(settings.timeoutMinutes) : 'the operation was cancelled',
+    ...(inFlight.length > 0 ? [`in flight: ${inFlight.slice(0, 5).join(', ')}${inFlight.length > 5 ? ` and ${inFlight.length - 5} more` : ''}`] : []),
     ...(running.length > 0 ? [`still running on the service: ${running.join(', ')}`] : []),
     ...(notStarted.length > 0 ? [`not started: ${notStarted.join(', ')}`] : []),
     ...(unexplained ? [unexplained.error!] : []),
@@ -93,9 +102,9 @@ function interruptedError(settings: TransferSettings, result: OperationResult, r
  * with outcome 'failed' and a one-line `error` (secrets redacted).
  */
 export async function runOperation(settings: TransferSettings, host: Host, services: Services, deps: RunDeps = {}): Promise<TransferReport> {
-  const { clock, signal, deadline } = host.budget;
+  const { clock, signal, deadline, inFlight } = host.budget;
   const start = clock.now();
-  const ctx: OpContext = { settings, services, log: host.logger, clock, signal, deadline, warnings: [] };
+  const ctx: OpContext = { settings, services, log: host.logger, clock, signal, deadline, inFlight, warnings: [] };
   let checks: readonly CheckItem[] = [];
   let changes: readonly ChangeItem[] = [];
   const usage: UsageReport[] = [];
@@ -138,12 +147,15 @@ export async function runOperation(settings: TransferSettings, host: Host, servi
     if (!settings.dryRun && settings.operation !== 'check') await readUsage(ctx, 'after', usage);
   } catch (e) {
     const why = interruption(e, signal);
-    if (why) return report(why.reason === 'timeout' ? 'timed-out' : 'cancelled', interruptedError(settings, result, why.reason));
+    if (why) return report(why.reason === 'timeout' ? 'timed-out' : 'cancelled', interruptedError(settings, result, why.reason, inFlightAt(signal, e)));
     return report('failed', errorMessage(e));
   }
 
   if (result.interrupted)
-    return report(result.interrupted.reason === 'timeout' ? 'timed-out' : 'cancelled', interruptedError(settings, result, result.interrupted.reason));
+    return report(
+      result.interrupted.reason === 'timeout' ? 'timed-out' : 'cancelled',
+      interruptedError(settings, result, result.interrupted.reason, inFlightAt(signal)),
+    );
   const [first, ...more] = result.failures;
   if (first !== undefined) return report('failed', `${first}${more.length > 0 ? ` (and ${more.length} more)` : ''}`);
   const anyFailed =

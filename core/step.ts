@@ -6,9 +6,10 @@
 import { runBudget, type RunBudget } from './budget';
 import { createServices } from './azure/services';
 import { type CancellationOptions, watchSignals } from './cancellation';
-import { ConfigError, errorMessage, redact } from './errors';
+import { CancelledError, ConfigError, errorMessage, redact } from './errors';
 import type { Host } from './host';
-import { cancelledMessage, stoppedReport } from './outcome';
+import { cancelledMessage, expiredMessage, stoppedReport } from './outcome';
+import { timedOutMessage } from './operation';
 import type { Logger } from './ports';
 import { publishReport, type ReportSink } from './publish';
 import type { TransferReport } from './report';
@@ -55,20 +56,32 @@ export async function runStep(frontend: Frontend, opts: CancellationOptions = {}
       settings = parseSettings(prepared.inputs);
       [settings.auth.clientSecret, settings.auth.clientCertificate].forEach((s) => s && !s.startsWith('@file:') && frontend.mask(s));
       const budget = runBudget({ signal: cancel.signal, timeoutMinutes: settings.timeoutMinutes, start: start.getTime() });
+      const timeoutMinutes = settings.timeoutMinutes;
+      // At the deadline every request, retry and poll stops (their signal aborts), and the step ends within graceMs.
+      cancel.expireAt(budget.deadline, () => new CancelledError(timedOutMessage(timeoutMinutes), 'timeout', budget.inFlight.list()));
       host = await prepared.host(budget, logger);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       frontend.fail(redact(e.message)); // one line naming the input, the value and what is allowed; no stack
       return;
     }
-    cancel.onDeadline(() => publish(stoppedReport(settings, start, 'cancelled', cancelledMessage(cancel.received))));
+    // The hard stop's report, when the operation has not unwound in time to write its own.
+    const stoppedNow = (): TransferReport =>
+      cancel.expired
+        ? stoppedReport(settings, start, 'timed-out', expiredMessage(cancel.signal))
+        : stoppedReport(settings, start, 'cancelled', cancelledMessage(cancel.received));
+    cancel.onDeadline(() => publish(stoppedNow()));
     try {
       const { services } = await createServices(settings, host);
       await publish(await runOperation(settings, host, services));
     } catch (e) {
       logger.debug(redact((e as Error).stack ?? String(e)));
-      const outcome = cancel.received ? 'cancelled' : 'failed';
-      await publish(stoppedReport(settings, start, outcome, cancel.received ? cancelledMessage(cancel.received) : errorMessage(e)));
+      // A host that cannot be used as the inputs name it (e.g. a secret URI outside the cloud): one line, like any bad input.
+      if (e instanceof ConfigError && !cancel.signal.aborted) {
+        frontend.fail(redact(e.message));
+        return;
+      }
+      await publish(cancel.received || cancel.expired ? stoppedNow() : stoppedReport(settings, start, 'failed', errorMessage(e)));
     }
   } catch (e) {
     logger.debug(redact((e as Error).stack ?? String(e)));
