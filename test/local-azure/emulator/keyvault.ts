@@ -1,11 +1,14 @@
 /**
- * Key Vault secrets for the local Azure: the vault lives on the emulator's main port (vault URL = baseUrl).
+ * Key Vault secrets for the local Azure: the one vault, https://<name>.vault.<suffix>:<port>/ on the emulator's main
+ * port (env.keyVaultUrl), answering only at its own host name, with a challenge whose resource is the local cloud's
+ * vault audience, so that the SDK's challenge-resource check passes as it does in Azure.
  * Covers what @azure/keyvault-secrets 4.11.2 calls (set/get/list/versions/update/delete/recover/purge) and the
  * challenge-based auth it relies on (docs/local-azure.md#key-vaults-empty-version-segment).
  * State is in memory: a restart of the local Azure starts with an empty vault.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { keyVaultUrl } from '../config';
 import { type Emulator, type Json, KEY_VAULT_RESOURCE, type Outcome, type SecretReader } from './context';
 import { bearerToken, HttpError, readJson, sendJson } from './http';
 import { nowSeconds } from './jwt';
@@ -81,13 +84,21 @@ class Vault {
 
   constructor(private readonly emu: Emulator) {}
 
+  /** https://<name>.vault.<suffix>:<port>, no trailing slash. */
   get base(): string {
-    return this.emu.baseUrl;
+    return keyVaultUrl(this.emu.config).replace(/\/+$/, '');
+  }
+
+  /** A vault answers at its own host name only; any other host name on this port is not a vault. */
+  checkHost(req: Request): void {
+    if (req.url.host.toLowerCase() !== new URL(this.base).host.toLowerCase())
+      throw kvError(404, 'NotFound', `'${req.url.host}' is not a Key Vault of the local Azure; its vault is ${this.base}/.`);
   }
 
   /** The 401 challenge keyVaultAuthenticationPolicy expects before it fetches a token. */
   authorize(req: Request): void {
-    const challenge = { 'www-authenticate': `Bearer authorization="${this.base}/${this.emu.config.tenantId}", resource="${KEY_VAULT_RESOURCE}"` };
+    // The authority is Entra's (the emulator's main origin), the resource the local cloud's vault audience.
+    const challenge = { 'www-authenticate': `Bearer authorization="${this.emu.baseUrl}/${this.emu.config.tenantId}", resource="${KEY_VAULT_RESOURCE}"` };
     const token = bearerToken(req);
     if (!token) throw kvError(401, 'Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.', undefined, challenge);
     const checked = this.emu.tokens.verifyAccessToken(token, [KEY_VAULT_RESOURCE]);
@@ -295,6 +306,7 @@ export function registerKeyVault(router: Router, emu: Emulator): void {
   /** Auth first (the SDK's first request is a bare probe for the challenge), then api-version. */
   const route = (method: string, pattern: RegExp, handle: (req: Request, apiVersion: string) => Promise<Json | undefined> | Json | undefined): void => {
     router.add('keyvault', method, pattern, async (req: Request, res: ServerResponse) => {
+      vault.checkHost(req);
       vault.authorize(req);
       const apiVersion = vault.checkApiVersion(req);
       const body = await handle(req, apiVersion);
