@@ -87,12 +87,14 @@ function interruptedError(settings: TransferSettings, result: OperationResult, r
   const unexplained = result.runs.find(
     (r) => (r.status === 'timed-out' || r.status === 'cancelled') && r.error !== undefined && !r.error.startsWith('not started'),
   );
+  const head = reason === 'timeout' ? timedOutMessage(settings.timeoutMinutes) : 'the operation was cancelled';
   return [
-    reason === 'timeout' ? timedOutMessage(settings.timeoutMinutes) : 'the operation was cancelled',
+    head,
     ...(inFlight.length > 0 ? [`in flight: ${inFlight.slice(0, 5).join(', ')}${inFlight.length > 5 ? ` and ${inFlight.length - 5} more` : ''}`] : []),
     ...(running.length > 0 ? [`still running on the service: ${running.join(', ')}`] : []),
     ...(notStarted.length > 0 ? [`not started: ${notStarted.join(', ')}`] : []),
-    ...(unexplained ? [unexplained.error!] : []),
+    // A run stopped before it was seen says why; unless that is the time-out or cancel this line begins with.
+    ...(unexplained && unexplained.error !== head ? [unexplained.error!] : []),
     'a re-run with the same inputs resumes',
   ].join('; ');
 }
