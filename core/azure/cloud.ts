@@ -112,7 +112,8 @@ export interface ResolveCloudOptions {
 /**
  * A custom cloud's suffixes when its document names none: Azure Stack Hub's ARM is management.<region>.<fqdn>, its
  * storage <account>.blob.<region>.<fqdn>, its vaults <vault>.vault.<region>.<fqdn> and its registries
- * <registry>.azsacr.<region>.<fqdn>. An ARM host of another shape names nothing: no host is trusted then.
+ * <registry>.azsacr.<region>.<fqdn> (the suffixes its docs register with `az cloud register`; docs/azure-service.md#hosts-that-get-a-token).
+ * An ARM host of another shape names nothing: no host is trusted then.
  */
 export function derivedSuffixes(armEndpoint: string): CloudSuffixes {
   let host = '';
@@ -124,7 +125,7 @@ export function derivedSuffixes(armEndpoint: string): CloudSuffixes {
   const m = /^(?:management|adminmanagement)\.(.+\..+)$/.exec(host);
   if (!m) return { storage: [], keyVault: [], registry: [] };
   const rest = m[1]!;
-  return { storage: [rest], keyVault: [`vault.${rest}`], registry: [`azsacr.${rest}`, `azurecr.${rest}`] };
+  return { storage: [rest], keyVault: [`vault.${rest}`], registry: [`azsacr.${rest}`] };
 }
 
 /**

@@ -90,7 +90,7 @@ describe('resolveCloud', () => {
     expect(cloud.suffixes).toEqual({
       storage: ['local.azurestack.external'],
       keyVault: ['vault.local.azurestack.external'],
-      registry: ['azsacr.local.azurestack.external', 'azurecr.local.azurestack.external'],
+      registry: ['azsacr.local.azurestack.external'],
     });
   });
 
@@ -165,7 +165,7 @@ describe('resolveCloud', () => {
       armScope: 'https://aud.x.test/.default',
       authorityHost: 'https://login.x.test',
       disableInstanceDiscovery: true,
-      suffixes: { storage: ['x.test'], keyVault: ['vault.x.test'], registry: ['azsacr.x.test', 'azurecr.x.test'] },
+      suffixes: { storage: ['x.test'], keyVault: ['vault.x.test'], registry: ['azsacr.x.test'] },
     });
   });
 });
