@@ -1,9 +1,7 @@
 /**
- * Key Vault secrets for the local Azure: the one vault, https://<name>.vault.<suffix>:<port>/ on the emulator's main
- * port (env.keyVaultUrl), answering only at its own host name, with a challenge whose resource is the local cloud's
- * vault audience, so that the SDK's challenge-resource check passes as it does in Azure.
- * Covers what @azure/keyvault-secrets 4.11.2 calls (set/get/list/versions/update/delete/recover/purge) and the
- * challenge-based auth it relies on (docs/local-azure.md#key-vaults-empty-version-segment).
+ * Key Vault secrets for the local Azure: one vault, https://<name>.vault.<suffix>:<port>/ on the main port, answering at
+ * its host name only. Covers what @azure/keyvault-secrets 4.11.2 calls (set/get/list/versions/update/delete/recover/purge)
+ * and its challenge-based auth, whose resource passes the SDK's check (docs/local-azure.md#host-names-under-the-clouds-suffix).
  * State is in memory: a restart of the local Azure starts with an empty vault.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -84,12 +82,10 @@ class Vault {
 
   constructor(private readonly emu: Emulator) {}
 
-  /** https://<name>.vault.<suffix>:<port>, no trailing slash. */
   get base(): string {
     return keyVaultUrl(this.emu.config).replace(/\/+$/, '');
   }
 
-  /** A vault answers at its own host name only; any other host name on this port is not a vault. */
   checkHost(req: Request): void {
     if (req.url.host.toLowerCase() !== new URL(this.base).host.toLowerCase())
       throw kvError(404, 'NotFound', `'${req.url.host}' is not a Key Vault of the local Azure; its vault is ${this.base}/.`);
@@ -97,7 +93,6 @@ class Vault {
 
   /** The 401 challenge keyVaultAuthenticationPolicy expects before it fetches a token. */
   authorize(req: Request): void {
-    // The authority is Entra's (the emulator's main origin), the resource the local cloud's vault audience.
     const challenge = { 'www-authenticate': `Bearer authorization="${this.emu.baseUrl}/${this.emu.config.tenantId}", resource="${KEY_VAULT_RESOURCE}"` };
     const token = bearerToken(req);
     if (!token) throw kvError(401, 'Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.', undefined, challenge);

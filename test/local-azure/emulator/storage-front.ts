@@ -15,9 +15,8 @@ import { request as httpsRequest } from 'node:https';
 import { LOCAL_DNS_SUFFIX, type StorageEnv } from '../config';
 import type { Emulator } from './context';
 import { headerValue, HttpError } from './http';
+import { HOP_BY_HOP, relay } from './relay';
 import type { Request, Router } from './router';
-
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
 
 /** Storage's XML error body, with its code in x-ms-error-code as the service sends it. */
 export function storageError(status: number, code: string, message: string, headers: Record<string, string> = {}): HttpError {
@@ -66,30 +65,16 @@ function proxy(emu: Emulator, req: Request, res: ServerResponse): Promise<void> 
   // SharedKey: the name the client signed; everything else: Azurite's own path-style address.
   const host = sharedKey ? `${req.url.hostname}:${azurite.port}` : azurite.host;
   const path = sharedKey ? raw : `/${account.account}${raw}`;
-  return new Promise<void>((resolve, reject) => {
-    const up = httpsRequest(
-      { hostname: azurite.hostname, port: azurite.port, method: req.method, path, headers: forwardedHeaders(emu, req.headers, host) },
-      (upRes) => {
-        const headers: string[] = [];
-        for (let i = 0; i + 1 < upRes.rawHeaders.length; i += 2)
-          if (!HOP_BY_HOP.has(upRes.rawHeaders[i]!.toLowerCase())) headers.push(upRes.rawHeaders[i]!, upRes.rawHeaders[i + 1]!);
-        res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage ?? '', headers);
-        upRes.pipe(res);
-        upRes.on('error', () => res.destroy());
-        res.on('close', () => {
-          if (!upRes.complete) upRes.destroy();
-          resolve();
-        });
-      },
-    );
-    up.on('error', (e) => {
-      if (res.headersSent) {
-        res.destroy();
-        resolve();
-      } else reject(storageError(503, 'ServerBusy', `The storage backend did not answer: ${e.message}`));
-    });
-    req.raw.on('aborted', () => up.destroy());
-    req.raw.pipe(up);
+  return relay(req, res, {
+    send: (onAnswer) =>
+      httpsRequest({ hostname: azurite.hostname, port: azurite.port, method: req.method, path, headers: forwardedHeaders(emu, req.headers, host) }, onAnswer),
+    headers: (upRes) => {
+      const headers: string[] = [];
+      for (let i = 0; i + 1 < upRes.rawHeaders.length; i += 2)
+        if (!HOP_BY_HOP.has(upRes.rawHeaders[i]!.toLowerCase())) headers.push(upRes.rawHeaders[i]!, upRes.rawHeaders[i + 1]!);
+      return headers;
+    },
+    unavailable: (e) => storageError(503, 'ServerBusy', `The storage backend did not answer: ${e.message}`),
   });
 }
 
