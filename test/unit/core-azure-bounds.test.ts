@@ -8,8 +8,10 @@ import { createHttpHeaders } from '@azure/core-rest-pipeline';
 import { AcrDataPlaneFactory } from '../../core/azure/acr';
 import { ArmPipelinesClient } from '../../core/azure/arm/pipelines';
 import { ArmTransport } from '../../core/azure/arm/transport';
+import { BlobCalls } from '../../core/azure/blob-calls';
 import { KNOWN_CLOUDS } from '../../core/azure/cloud';
-import { checkInputHosts, isCloudHost } from '../../core/azure/hosts';
+import { checkHost, checkInputHosts, isCloudHost } from '../../core/azure/hosts';
+import { retrySdkCall } from '../../core/azure/http-retry';
 import { boundedAttempt, RequestTimeoutError } from '../../core/azure/request-bounds';
 import { createServices } from '../../core/azure/services';
 import { SignInSession } from '../../core/azure/sign-in';
@@ -187,6 +189,56 @@ describe('a token ARM stops accepting mid-run', () => {
   });
 });
 
+describe('a token Key Vault or storage stops accepting (SDK calls)', () => {
+  /** What the SDKs throw for a 401: a RestError with the service's code. */
+  const refused = (code: string): Error & { statusCode: number; code: string } => Object.assign(new Error(`${code}: token refused`), { statusCode: 401, code });
+  const renewal = (): { generation: number; description: string; renewed: string[]; renew(seen: number, why: string): void } => {
+    const r = {
+      generation: 0,
+      description: 'auth-type oidc',
+      renewed: [] as string[],
+      renew(seen: number, why: string) {
+        if (seen === r.generation) {
+          r.renewed.push(why);
+          r.generation++;
+        }
+      },
+    };
+    return r;
+  };
+
+  it('signs in again once and repeats the call', async () => {
+    const signIn = renewal();
+    let calls = 0;
+    const value = await retrySdkCall(
+      "read secret 's' from Key Vault https://kv1.vault.azure.net",
+      async () => {
+        if (calls++ === 0) throw refused('Unauthorized');
+        return 'ok';
+      },
+      { clock: new FakeClock(), signIn },
+      { timeoutMs: 1000 },
+    );
+    expect(value).toBe('ok');
+    expect(signIn.renewed).toEqual(["read secret 's' from Key Vault https://kv1.vault.azure.net: HTTP 401 Unauthorized"]);
+  });
+
+  it('a second refusal is one line naming the sign-in', async () => {
+    const signIn = renewal();
+    const e = await retrySdkCall(
+      "get properties of blob 'b'",
+      async () => {
+        throw refused('InvalidAuthenticationInfo');
+      },
+      { clock: new FakeClock(), signIn },
+      { timeoutMs: 1000 },
+    ).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(AzureRequestError);
+    expect((e as Error).message).toMatch(/^get properties of blob 'b' failed: HTTP 401 InvalidAuthenticationInfo: .*Signed in again \(auth-type oidc\)/);
+    expect(signIn.renewed).toHaveLength(1);
+  });
+});
+
 describe('hosts that may get a token', () => {
   const rows: readonly [string, 'storage' | 'keyVault' | 'registry', string, boolean][] = [
     ['a public storage account', 'storage', 'acct.blob.core.windows.net', true],
@@ -238,6 +290,21 @@ describe('hosts that may get a token', () => {
     expect(() => factory.forLoginServer('attacker.example')).toThrow(/UntrustedHost/);
     expect(http.calls).toHaveLength(0);
     expect(cred.scopes).toHaveLength(0);
+  });
+
+  it("storage clients refuse a container outside the cloud's storage hosts, and a blob name with a .. segment", () => {
+    const cred = new FakeCredential();
+    const calls = new BlobCalls({
+      credential: cred,
+      scope: 'https://storage.azure.com/.default',
+      checkStorageHost: (url) => checkHost('storage', url, KNOWN_CLOUDS.AzureCloud.suffixes, 'AzureCloud'),
+    });
+    expect(() => calls.container('https://attacker.example/transfer')).toThrow(
+      /UntrustedHost: 'attacker\.example' is not a blob endpoint of the cloud AzureCloud/,
+    );
+    expect(() => calls.blobClient('https://acct.blob.core.windows.net/transfer', 'a/../../other/b')).toThrow(ConfigError);
+    expect(calls.blobClient('https://acct.blob.core.windows.net/transfer', 'a/b').url).toBe('https://acct.blob.core.windows.net/transfer/a/b');
+    expect(cred.scopes).toEqual([]);
   });
 
   it('createServices refuses a secret URI of another host before any request or sign-in', async () => {
