@@ -153,6 +153,8 @@ export async function hostCredential(conn: ServiceConnection, o: CredentialOptio
     hostCredential: {
       credential,
       signIn: { mode: `service connection '${conn.id}', ${description}`, fix },
+      // A new credential object has no cached token: the core signs in again with it after Azure refused one.
+      renew: () => connectionCredential(conn, cloud, o).credential,
       armEndpoint: cloud.armEndpoint,
       authorityHost: cloud.authorityHost,
       ...(cloud.armAudience !== undefined ? { armAudience: cloud.armAudience } : {}),

@@ -26,6 +26,8 @@ export class CancelledError extends Error {
   constructor(
     message: string,
     readonly reason: 'cancelled' | 'timeout',
+    /** What was in flight when it happened (the deadline's snapshot), for the report. */
+    readonly inFlight: readonly string[] = [],
   ) {
     super(message);
   }
@@ -35,9 +37,23 @@ export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Removes SAS signatures (and other credentials in query strings) from text that may reach a log. */
+/** Removes SAS signatures, other credentials in query strings, bearer tokens and URL passwords from text that may reach a log. */
 export function redact(text: string): string {
   return text
     .replace(/([?&](?:sig|se?cret|client_secret|code|token|access_token|refresh_token)=)[^&#\s"']+/gi, '$1REDACTED')
-    .replace(/(\bBearer\s+)[A-Za-z0-9._~+/=-]+/g, '$1REDACTED');
+    .replace(/(\bBearer\s+)[A-Za-z0-9._~+/=-]+/g, '$1REDACTED')
+    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/?#@'"]*@/gi, '$1REDACTED@');
+}
+
+/** Longest value an error line repeats in full. */
+const ECHO_MAX = 200;
+
+/**
+ * A value as an error line may repeat it: credentials removed (redact), control characters escaped (a terminal must
+ * not interpret them, and the line must stay one line), and a long value cut, saying how long it was.
+ */
+export function sanitize(value: string, max = ECHO_MAX): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what it escapes
+  const escaped = redact(value).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escaped.length <= max ? escaped : `${escaped.slice(0, max)}… (${value.length} characters)`;
 }

@@ -22,5 +22,7 @@ export interface Host {
     readonly authorityHost?: string;
     /** How the credential names itself in a failed sign-in, and its fix. */
     readonly signIn?: { readonly mode: string; readonly fix: string };
+    /** A new credential of the same identity (no cached token), for signing in again after Azure refused a token. */
+    readonly renew?: () => TokenCredential;
   };
 }

@@ -65,14 +65,21 @@ export function oneLine(text: string): string {
 /** A CancelledError, or an abort of the host signal, as an Interruption; anything else undefined. */
 export function interruption(e: unknown, signal: AbortSignal): Interruption | undefined {
   if (e instanceof CancelledError) return { reason: e.reason, message: e.message };
-  if (signal.aborted) return { reason: 'cancelled', message: 'cancelled' };
+  const r: unknown = signal.reason;
+  if (signal.aborted) return r instanceof CancelledError ? { reason: r.reason, message: r.message } : { reason: 'cancelled', message: 'cancelled' };
   return undefined;
 }
 
-/** Why nothing new should start: the host cancelled, or the deadline passed. */
+/** The time-out's first words, the same in the report and at the step's hard deadline. */
+export function timedOutMessage(timeoutMinutes: number): string {
+  return `the operation timed out after ${timeoutMinutes} minutes ('timeout-minutes')`;
+}
+
+/** Why nothing new should start: the host cancelled, or the deadline passed (the step aborts the signal with the reason). */
 export function stopped(ctx: OpContext): Interruption | undefined {
-  if (ctx.signal.aborted) return { reason: 'cancelled', message: 'cancelled' };
-  if (ctx.clock.now() >= ctx.deadline) return { reason: 'timeout', message: `timed out after ${ctx.settings.timeoutMinutes} minutes` };
+  const r: unknown = ctx.signal.reason;
+  if (ctx.signal.aborted) return r instanceof CancelledError ? { reason: r.reason, message: r.message } : { reason: 'cancelled', message: 'cancelled' };
+  if (ctx.clock.now() >= ctx.deadline) return { reason: 'timeout', message: timedOutMessage(ctx.settings.timeoutMinutes) };
   return undefined;
 }
 

@@ -2,7 +2,7 @@
  * What both front-ends say about a finished report: the problems worth an annotation (GitHub) or an issue (ADO),
  * and the step's result. They differ only in how they say it.
  */
-import { redact } from './errors';
+import { CancelledError, redact } from './errors';
 import type { TransferReport } from './report';
 import { printArtifact } from './domain/reference';
 import type { TransferSettings } from './settings';
@@ -70,11 +70,19 @@ export function cancelledMessage(sig: NodeJS.Signals | undefined): string {
   return `Cancelled (${sig ?? 'signal'}) before the operation finished; a re-run with the same inputs resumes.`;
 }
 
-/** A report for when the operation could not return its own: an early error, or the cancellation deadline. */
+/** The error of a run its deadline stopped before the operation could say more: what was in flight then. */
+export function expiredMessage(signal: AbortSignal): string {
+  const r: unknown = signal.reason;
+  const inFlight = r instanceof CancelledError ? r.inFlight : [];
+  const head = r instanceof CancelledError ? r.message : 'the operation timed out';
+  return `${head}${inFlight.length > 0 ? `; in flight: ${inFlight.slice(0, 5).join(', ')}` : ''}; a re-run with the same inputs resumes`;
+}
+
+/** A report for when the operation could not return its own: an early error, or the cancellation or time-out deadline. */
 export function stoppedReport(
   settings: TransferSettings,
   startTime: Date,
-  outcome: 'failed' | 'cancelled',
+  outcome: 'failed' | 'cancelled' | 'timed-out',
   error: string,
   partial?: Partial<Pick<TransferReport, 'artifacts' | 'runs' | 'blobs'>>,
 ): TransferReport {

@@ -1,4 +1,4 @@
-import { CancelledError } from './errors';
+import { CancelledError, errorMessage } from './errors';
 
 /** Time, injectable so that tests run without waiting. */
 export interface Clock {
@@ -38,14 +38,33 @@ export interface RetryOptions {
   readonly retryable: (e: unknown) => { retry: boolean; afterMs?: number };
   readonly clock?: Clock;
   readonly signal?: AbortSignal;
+  /** Absolute clock time (the run's deadline): no wait goes past it and no attempt starts after it. */
+  readonly deadline?: number;
   readonly onRetry?: (e: unknown, attempt: number, delayMs: number) => void;
 }
 
-/** Bounded retry with exponential backoff; a Retry-After from the service wins, capped at maxDelayMs. */
+/** The time-out of a retry or poll that reached the run's deadline. */
+function pastDeadline(what: string): CancelledError {
+  return new CancelledError(`timed out ${what}`, 'timeout');
+}
+
+/**
+ * Sleeps `ms`, but not past `deadline`: when the wait would reach it, waits until then and throws the time-out (the
+ * step aborts its signal at the deadline too; this keeps the rule where no step does, e.g. with a fake clock).
+ */
+async function sleepWithin(clock: Clock, ms: number, deadline: number | undefined, signal: AbortSignal | undefined, what: string): Promise<void> {
+  const left = deadline === undefined ? Number.POSITIVE_INFINITY : deadline - clock.now();
+  if (left <= 0) throw pastDeadline(what);
+  await clock.sleep(Math.min(ms, left), signal);
+  if (ms >= left) throw pastDeadline(what);
+}
+
+/** Bounded retry with exponential backoff; a Retry-After from the service wins, capped at maxDelayMs; never past the deadline. */
 export async function retry<T>(fn: (attempt: number) => Promise<T>, o: RetryOptions): Promise<T> {
   const clock = o.clock ?? realClock;
   for (let attempt = 1; ; attempt++) {
     if (o.signal?.aborted) throw abortError(o.signal);
+    if (o.deadline !== undefined && clock.now() >= o.deadline) throw pastDeadline('before the next attempt');
     try {
       return await fn(attempt);
     } catch (e) {
@@ -54,7 +73,7 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, o: RetryOpti
       const backoff = Math.min(o.maxDelayMs, o.minDelayMs * 2 ** (attempt - 1));
       const delay = Math.min(o.maxDelayMs, verdict.afterMs ?? backoff);
       o.onRetry?.(e, attempt, delay);
-      await clock.sleep(delay, o.signal);
+      await sleepWithin(clock, delay, o.deadline, o.signal, `retrying after: ${errorMessage(e)}`);
     }
   }
 }
@@ -74,20 +93,24 @@ export interface PollOptions<T> {
   readonly what: string;
 }
 
+/** How long before the deadline a poll looks for the last time. */
+export const LAST_LOOK_MS = 5_000;
+
 /** Calls `fn` until `done` says so, backing off between calls, bounded by the deadline and the signal. */
 export async function pollUntil<T>(fn: () => Promise<{ value: T; retryAfterMs?: number }>, o: PollOptions<T>): Promise<T> {
   const clock = o.clock ?? realClock;
   let interval = o.intervalMs;
   for (;;) {
     if (o.signal?.aborted) throw abortError(o.signal);
+    if (o.deadline !== undefined && clock.now() >= o.deadline) throw pastDeadline(`waiting for ${o.what}`);
     const { value, retryAfterMs } = await fn();
     o.onPoll?.(value);
     if (o.done(value)) return value;
     const wait = Math.min(o.maxIntervalMs, retryAfterMs ?? interval);
-    // Up to the deadline, not short of it: the last look comes at the deadline itself.
-    const left = o.deadline === undefined ? wait : o.deadline - clock.now();
-    if (left <= 0) throw new CancelledError(`timed out waiting for ${o.what}`, 'timeout');
-    await clock.sleep(Math.min(wait, left), o.signal);
+    // The last look comes shortly before the deadline, not a whole interval early, and not at it: there the step's
+    // signal stops every request.
+    const latest = o.deadline === undefined ? wait : o.deadline - LAST_LOOK_MS - clock.now();
+    await sleepWithin(clock, latest > 0 ? Math.min(wait, latest) : Number.POSITIVE_INFINITY, o.deadline, o.signal, `waiting for ${o.what}`);
     interval = Math.min(o.maxIntervalMs, interval * (o.factor ?? 1.5));
   }
 }

@@ -1,4 +1,4 @@
-import { errorMessage } from './errors';
+import { CancelledError, errorMessage } from './errors';
 import type { Host } from './host';
 import { usesInput } from './inputs';
 import type { PipelineKind, Services } from './ports';
@@ -7,7 +7,7 @@ import { runCleanup } from './lifecycle/cleanup';
 import { runSetup } from './lifecycle/setup';
 import { type ChangeItem, type CheckItem, nestReferrers, type RunReport, type TransferReport, type UsageReport } from './report';
 import { registriesOf, type TransferSettings } from './settings';
-import { interruption, oneLine, type OpContext, type OperationResult, warn } from './operation';
+import { interruption, oneLine, type OpContext, type OperationResult, timedOutMessage, warn } from './operation';
 import { runCopy } from './transfer/copy';
 import { runExport } from './transfer/export';
 import { runImport } from './transfer/import';
@@ -72,11 +72,19 @@ async function readUsage(ctx: OpContext, when: 'before' | 'after', into: UsageRe
   }
 }
 
+/** What was in flight when the run stopped: the deadline's snapshot, carried by the signal's reason. */
+function inFlightAt(signal: AbortSignal, e?: unknown): readonly string[] {
+  const r: unknown = signal.reason;
+  if (r instanceof CancelledError && r.inFlight.length > 0) return r.inFlight;
+  return e instanceof CancelledError ? e.inFlight : [];
+}
+
 /**
- * The one line of a cancel or time-out: what is still running on the service and what did not start, by batch (an
- * export batch whose import never started is named too: in a transfer its import is the part still to do).
+ * The one line of a cancel or time-out: what was in flight, what is still running on the service and what did not
+ * start, by batch (an export batch whose import never started is named too: in a transfer its import is the part still
+ * to do), and that a re-run resumes.
  */
-function interruptedError(settings: TransferSettings, result: OperationResult, reason: 'cancelled' | 'timeout'): string {
+function interruptedError(settings: TransferSettings, result: OperationResult, reason: 'cancelled' | 'timeout', inFlight: readonly string[]): string {
   const batchOf = new Map(result.artifacts.filter((a) => a.blob !== undefined && a.batch !== undefined).map((a) => [a.blob!, a.batch!]));
   const order = (blob: string): number => batchOf.get(blob) ?? Number.MAX_SAFE_INTEGER;
   const label = (blob: string): string => (batchOf.has(blob) ? `batch ${batchOf.get(blob)}` : `blob ${blob}`);
@@ -106,11 +114,14 @@ function interruptedError(settings: TransferSettings, result: OperationResult, r
     ]),
   ];
   const unexplained = result.runs.find((r) => stoppedRun(r) && r.error !== undefined && !notStartedRun(r));
+  const head = reason === 'timeout' ? timedOutMessage(settings.timeoutMinutes) : 'the operation was cancelled';
   return [
-    reason === 'timeout' ? `the operation timed out after ${settings.timeoutMinutes} minutes ('timeout-minutes')` : 'the operation was cancelled',
+    head,
+    ...(inFlight.length > 0 ? [`in flight: ${inFlight.slice(0, 5).join(', ')}${inFlight.length > 5 ? ` and ${inFlight.length - 5} more` : ''}`] : []),
     ...(running.length > 0 ? [`still running on the service: ${running.join(', ')}`] : []),
     ...(pending.length > 0 ? [`not started: ${pending.join(' and ')}`] : []),
-    ...(unexplained ? [unexplained.error!] : []),
+    // A run stopped before it was seen says why; unless that is the time-out or cancel this line begins with.
+    ...(unexplained && unexplained.error !== head ? [unexplained.error!] : []),
     'a re-run with the same inputs resumes',
   ].join('; ');
 }
@@ -120,9 +131,9 @@ function interruptedError(settings: TransferSettings, result: OperationResult, r
  * with outcome 'failed' and a one-line `error` (secrets redacted).
  */
 export async function runOperation(settings: TransferSettings, host: Host, services: Services, deps: RunDeps = {}): Promise<TransferReport> {
-  const { clock, signal, deadline } = host.budget;
+  const { clock, signal, deadline, inFlight } = host.budget;
   const start = clock.now();
-  const ctx: OpContext = { settings, services, log: host.logger, clock, signal, deadline, warnings: [], changes: [] };
+  const ctx: OpContext = { settings, services, log: host.logger, clock, signal, deadline, inFlight, warnings: [], changes: [] };
   let checks: readonly CheckItem[] = [];
   let changes: readonly ChangeItem[] = [];
   const usage: UsageReport[] = [];
@@ -166,12 +177,15 @@ export async function runOperation(settings: TransferSettings, host: Host, servi
     if (!settings.dryRun && settings.operation !== 'check') await readUsage(ctx, 'after', usage);
   } catch (e) {
     const why = interruption(e, signal);
-    if (why) return report(why.reason === 'timeout' ? 'timed-out' : 'cancelled', interruptedError(settings, result, why.reason));
+    if (why) return report(why.reason === 'timeout' ? 'timed-out' : 'cancelled', interruptedError(settings, result, why.reason, inFlightAt(signal, e)));
     return report('failed', errorMessage(e));
   }
 
   if (result.interrupted)
-    return report(result.interrupted.reason === 'timeout' ? 'timed-out' : 'cancelled', interruptedError(settings, result, result.interrupted.reason));
+    return report(
+      result.interrupted.reason === 'timeout' ? 'timed-out' : 'cancelled',
+      interruptedError(settings, result, result.interrupted.reason, inFlightAt(signal)),
+    );
   const [first, ...more] = result.failures;
   if (first !== undefined) return report('failed', `${first}${more.length > 0 ? ` (and ${more.length} more)` : ''}`);
   const anyFailed =

@@ -5,9 +5,10 @@
  */
 import { runBudget, type RunBudget } from './budget';
 import { type CancellationOptions, watchSignals } from './cancellation';
-import { ConfigError, errorMessage, redact } from './errors';
+import { CancelledError, ConfigError, errorMessage, redact } from './errors';
 import type { Host } from './host';
-import { cancelledMessage, stoppedReport } from './outcome';
+import { cancelledMessage, expiredMessage, stoppedReport } from './outcome';
+import { timedOutMessage } from './operation';
 import type { Logger } from './ports';
 import { publishReport, type ReportSink } from './publish';
 import type { TransferReport } from './report';
@@ -62,6 +63,9 @@ export async function runStep(frontend: Frontend, opts: CancellationOptions = {}
       opened = await frontend.open();
       sink = opened.sink;
       const budget = runBudget({ signal: cancel.signal, timeoutMinutes: settings.timeoutMinutes, start: start.getTime() });
+      const timeoutMinutes = settings.timeoutMinutes;
+      // At the deadline every request, retry and poll stops (their signal aborts), and the step ends within graceMs.
+      cancel.expireAt(budget.deadline, () => new CancelledError(timedOutMessage(timeoutMinutes), 'timeout', budget.inFlight.list()));
       host = await opened.host(budget);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
@@ -71,7 +75,12 @@ export async function runStep(frontend: Frontend, opts: CancellationOptions = {}
     // The deadline path and the normal path may both publish: the first one wins.
     const publish = (report: TransferReport): Promise<void> => (published ??= publishReport(report, sink));
     const { logger } = host;
-    cancel.onDeadline(() => publish(stoppedReport(settings, start, 'cancelled', cancelledMessage(cancel.received))));
+    // The hard stop's report, when the operation has not unwound in time to write its own.
+    const stoppedNow = (): TransferReport =>
+      cancel.expired
+        ? stoppedReport(settings, start, 'timed-out', expiredMessage(cancel.signal))
+        : stoppedReport(settings, start, 'cancelled', cancelledMessage(cancel.received));
+    cancel.onDeadline(() => publish(stoppedNow()));
     try {
       // Loaded only now: a step that fails on its inputs never pays for the Azure SDKs (docs/hosts.md#bundling).
       const [{ createServices }, { runOperation }] = await Promise.all([import('./azure/services'), import('./run')]);
@@ -79,8 +88,12 @@ export async function runStep(frontend: Frontend, opts: CancellationOptions = {}
       await publish(await runOperation(settings, host, services));
     } catch (e) {
       logger.debug(redact((e as Error).stack ?? String(e)));
-      const outcome = cancel.received ? 'cancelled' : 'failed';
-      await publish(stoppedReport(settings, start, outcome, cancel.received ? cancelledMessage(cancel.received) : errorMessage(e)));
+      // A host that cannot be used as the inputs name it (e.g. a secret URI outside the cloud): one line, like any bad input.
+      if (e instanceof ConfigError && !cancel.signal.aborted) {
+        frontend.fail(redact(e.message));
+        return;
+      }
+      await publish(cancel.received || cancel.expired ? stoppedNow() : stoppedReport(settings, start, 'failed', errorMessage(e)));
     }
   } catch (e) {
     opened?.logger.debug(redact((e as Error).stack ?? String(e)));

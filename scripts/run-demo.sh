@@ -9,4 +9,5 @@ if ! node --import tsx test/local-azure/cli.ts status >/dev/null 2>&1; then
   started=1
   trap 'node --import tsx test/local-azure/cli.ts down' EXIT
 fi
-NODE_EXTRA_CA_CERTS="$LOCAL_AZURE_DIR/ca.pem" node --import tsx test/local-azure/demo.ts
+# --require: the local Azure's *.localhost host names resolve to 127.0.0.1 (test/local-azure/loopback-names.cjs).
+NODE_EXTRA_CA_CERTS="$LOCAL_AZURE_DIR/ca.pem" node --require ./test/local-azure/loopback-names.cjs --import tsx test/local-azure/demo.ts

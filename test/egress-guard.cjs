@@ -2,6 +2,8 @@
 // Preloaded into every Node process of the test run (NODE_OPTIONS=--require): any connection or DNS
 // lookup that is not for loopback fails at once with code EGRESS_BLOCKED, is printed on stderr and,
 // when EGRESS_GUARD_LOG is set, appended there so that the test run can fail on it afterwards.
+// localhost and *.localhost (the local Azure's host names) resolve to 127.0.0.1 (local-azure/loopback-names.cjs).
+require('./local-azure/loopback-names.cjs');
 const net = require('node:net');
 const dns = require('node:dns');
 const fs = require('node:fs');

@@ -10,6 +10,7 @@ import { AzureRequestError, errorMessage } from '../errors';
 import type { Logger } from '../ports';
 import type { Clock } from '../retry';
 import { type AcrHttp, fixForAuth } from './acr-http';
+import type { SignInRenewal } from './sign-in';
 
 /** Renew tokens this long before they expire. */
 const EXPIRY_MARGIN_MS = 5 * 60_000;
@@ -29,6 +30,8 @@ export interface AcrTokenOptions {
   readonly signal?: AbortSignal;
   readonly mask: (secret: string) => void;
   readonly logger?: Pick<Logger, 'debug'>;
+  /** Signs in again once when the exchange refuses every Entra token (sign-in.ts). */
+  readonly signIn?: SignInRenewal;
 }
 
 interface CachedToken {
@@ -130,8 +133,20 @@ export class AcrTokens {
   /** The ACR refresh token; callers asking while an exchange is under way share it. */
   private refreshToken(what: string): Promise<string> {
     if (this.fresh(this.refresh)) return Promise.resolve(this.refresh.token);
-    this.refreshing ??= this.exchange(what).finally(() => (this.refreshing = undefined));
+    this.refreshing ??= this.exchangeRenewing(what).finally(() => (this.refreshing = undefined));
     return this.refreshing;
+  }
+
+  private async exchangeRenewing(what: string): Promise<string> {
+    const seen = this.o.signIn?.generation;
+    try {
+      return await this.exchange(what);
+    } catch (e) {
+      // Every Entra token refused (401): a token Entra issued before the service forgot it; one fresh sign-in (sign-in.ts).
+      if (seen === undefined || !(e instanceof AzureRequestError) || e.status !== 401) throw e;
+      this.o.signIn!.renew(seen, `token exchange on ${this.http.loginServer}: HTTP 401 ${e.code}`);
+      return this.exchange(what);
+    }
   }
 
   private async exchange(what: string): Promise<string> {

@@ -8,7 +8,7 @@ import { withoutTrailingSlash } from '../domain/urls';
 import { AzureRequestError, errorMessage } from '../errors';
 import type { ManifestBlob, ManifestInfo, ManifestSummary, ReferrerDescriptor, RegistryDataPlane, RegistryDataPlaneFactory } from '../ports';
 import { type Clock, realClock } from '../retry';
-import { AcrHttp } from './acr-http';
+import { AcrHttp, type AcrHttpOptions } from './acr-http';
 import { type AcrTokenOptions, AcrTokens } from './acr-tokens';
 import type { HttpRetryPolicy } from './http-retry';
 
@@ -26,7 +26,7 @@ const MANIFEST_INDEX = 'application/vnd.oci.image.index.v1+json';
 /** ACR returns at most 100 repositories or tags per page. */
 const PAGE_SIZE = 100;
 
-export interface AcrOptions extends AcrTokenOptions {
+export interface AcrOptions extends AcrTokenOptions, Omit<AcrHttpOptions, 'clock'> {
   readonly httpClient?: HttpClient;
   readonly clock?: Clock;
   readonly retry?: HttpRetryPolicy;

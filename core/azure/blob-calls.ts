@@ -1,26 +1,37 @@
 /**
  * Every call to Blob storage goes through here: @azure/storage-blob clients with the caller's Entra credential and the
- * SDK's retry policy off (maxTries 1), core/retry.ts as the one retry layer, and failures as AzureRequestError with
- * the storage error code, the message's first line with any signature stripped, and a fix where known.
+ * SDK's retry policy off (maxTries 1), core/retry.ts as the one retry layer (each attempt time-limited), and failures
+ * as AzureRequestError with the storage error code, the message's first line with any signature stripped, and a fix
+ * where known. A URL outside the cloud's storage suffix, or a blob name with a `.`/`..` segment, gets no request.
  */
 import type { TokenCredential } from '@azure/core-auth';
 import { type BlobClient, BlobServiceClient, ContainerClient, type StoragePipelineOptions } from '@azure/storage-blob';
-import { withoutTrailingSlash } from '../domain/urls';
-import { AzureRequestError, CancelledError, redact } from '../errors';
+import { hasDotSegment, withoutTrailingSlash } from '../domain/urls';
+import { AzureRequestError, CancelledError, ConfigError, redact, sanitize } from '../errors';
 import type { Logger } from '../ports';
 import { abortError, type Clock, realClock } from '../retry';
-import { type HttpRetryPolicy, retrySdkCall, statusOf } from './http-retry';
+import { type HttpRetryPolicy, retrySdkCall, sdkCodeOf, type SdkRetryOptions, statusOf } from './http-retry';
+import { REQUEST_TIMEOUT_MS } from './request-bounds';
 
-export interface BlobCallOptions {
+export interface BlobCallOptions extends Omit<SdkRetryOptions, 'clock'> {
   readonly credential: TokenCredential;
   /** `<storage audience>/.default` of the cloud. */
   readonly scope: string;
   readonly clock?: Clock;
-  readonly signal?: AbortSignal;
   readonly retry?: HttpRetryPolicy;
   readonly logger?: Pick<Logger, 'debug'>;
   /** Extra storage pipeline options (tests: a fake httpClient). */
   readonly pipelineOptions?: StoragePipelineOptions;
+  /** Throws when the URL is not a blob endpoint of the cloud (hosts.ts); it then gets no request. */
+  readonly checkStorageHost?: (url: string) => void;
+  /** Each attempt's own time limit; default REQUEST_TIMEOUT_MS.storage (copies: storageCopy). */
+  readonly timeoutMs?: number;
+}
+
+/** A call's own bounds: a longer time limit (copies), another signal that stops it. */
+export interface CallBounds {
+  readonly timeoutMs?: number;
+  readonly also?: AbortSignal;
 }
 
 /** A fix per HTTP status, for the call at hand; the general ones are storageFix's. */
@@ -29,36 +40,49 @@ export type Fixes = Readonly<Record<number, string>>;
 export class BlobCalls {
   readonly clock: Clock;
   private readonly containers = new Map<string, ContainerClient>();
+  private generation = 0;
 
   constructor(private readonly o: BlobCallOptions) {
     this.clock = o.clock ?? realClock;
   }
 
   service(serviceUrl: string): BlobServiceClient {
+    this.o.checkStorageHost?.(serviceUrl);
     return new BlobServiceClient(serviceUrl, this.o.credential, this.pipelineOptions());
   }
 
+  /** One client per container and sign-in generation: a client's bearer policy caches its token, which a fresh sign-in replaces. */
   container(containerUri: string): ContainerClient {
+    const generation = this.o.signIn?.generation ?? 0;
+    if (generation !== this.generation) {
+      this.containers.clear();
+      this.generation = generation;
+    }
     const key = withoutTrailingSlash(containerUri);
     let c = this.containers.get(key);
     if (!c) {
+      this.o.checkStorageHost?.(key);
       c = new ContainerClient(key, this.o.credential, this.pipelineOptions());
       this.containers.set(key, c);
     }
     return c;
   }
 
+  /** A blob's client; a name with a `.` or `..` segment would address another blob once the URL is resolved. */
   blobClient(containerUri: string, blob: string): BlobClient {
+    if (hasDotSegment(blob)) throw new ConfigError(`refusing blob name '${sanitize(blob)}': it has a '.' or '..' segment`);
     return this.container(containerUri).getBlobClient(blob);
   }
 
-  abortOpt(): { abortSignal?: AbortSignal } {
-    return this.o.signal ? { abortSignal: this.o.signal } : {};
-  }
-
-  async retrying<T>(what: string, fn: () => Promise<T>, fixes: Fixes = {}): Promise<T> {
+  /** One call: retried, each attempt with its own signal (`{abortSignal}`, for the SDK call) and time limit. */
+  async retrying<T>(what: string, fn: (abort: { abortSignal: AbortSignal }) => Promise<T>, fixes: Fixes = {}, bounds: CallBounds = {}): Promise<T> {
     try {
-      return await retrySdkCall(what, fn, { ...this.o, clock: this.clock });
+      return await retrySdkCall(
+        what,
+        (abortSignal) => fn({ abortSignal }),
+        { ...this.o, clock: this.clock },
+        { timeoutMs: bounds.timeoutMs ?? this.o.timeoutMs ?? REQUEST_TIMEOUT_MS.storage, ...(bounds.also ? { also: bounds.also } : {}) },
+      );
     } catch (e) {
       throw this.storageError(e, what, fixes);
     }
@@ -70,10 +94,10 @@ export class BlobCalls {
   }
 
   private storageError(e: unknown, what: string, fixes: Fixes): unknown {
-    if (e instanceof AzureRequestError || e instanceof CancelledError) return e;
+    if (e instanceof AzureRequestError || e instanceof CancelledError || e instanceof ConfigError) return e;
     if (this.o.signal?.aborted) return abortError(this.o.signal);
     const status = statusOf(e) ?? 0;
-    const code = storageCodeOf(e) ?? (status ? `HTTP${status}` : 'RequestFailed');
+    const code = sdkCodeOf(e) ?? (status ? `HTTP${status}` : 'RequestFailed');
     const err = e as { message?: unknown; response?: { headers?: { get(n: string): string | undefined } } };
     // Storage messages carry the XML error text with RequestId/Time lines; keep the first line.
     const message = redact(String(err.message ?? e).split('\n')[0] ?? '');
@@ -90,13 +114,4 @@ function storageFix(status: number, code: string): string | undefined {
   }
   if (status === 401 || status === 403) return 'Check that the signed-in identity can reach the storage account (RBAC role, firewall, private endpoints)';
   return undefined;
-}
-
-/** Storage's error code: x-ms-error-code (the only source for HEAD requests, which have no body), else the parsed body's. */
-function storageCodeOf(e: unknown): string | undefined {
-  const err = e as { code?: unknown; details?: { errorCode?: unknown }; response?: { headers?: { get(n: string): string | undefined } } };
-  const header = err.response?.headers?.get('x-ms-error-code');
-  if (header) return header;
-  if (typeof err.details?.errorCode === 'string') return err.details.errorCode;
-  return typeof err.code === 'string' ? err.code : undefined;
 }

@@ -100,7 +100,7 @@ export class BlobSas {
     const { serviceUrl, container } = splitContainerUri(containerUri);
     const service = this.calls.service(serviceUrl);
     const parsed = ContainerSASPermissions.parse(permissions);
-    const k = await this.calls.retrying(`${key.what} from ${serviceUrl}`, () => service.getUserDelegationKey(startsOn, expiresOn, this.calls.abortOpt()), {
+    const k = await this.calls.retrying(`${key.what} from ${serviceUrl}`, (a) => service.getUserDelegationKey(startsOn, expiresOn, a), {
       403: key.fix,
     });
     this.o.mask(k.value);

@@ -10,6 +10,7 @@ import { AzureRequestError, CancelledError, redact } from '../errors';
 import type { BlobCopyResult, BlobInfo, BlobStore, Logger, SasRequest } from '../ports';
 import { pollUntil } from '../retry';
 import { type BlobCallOptions, BlobCalls } from './blob-calls';
+import { REQUEST_TIMEOUT_MS } from './request-bounds';
 import { BlobSas, type BlobSasOptions } from './blob-sas';
 
 /** Copy Blob From URL is synchronous only up to 256 MiB (https://learn.microsoft.com/rest/api/storageservices/copy-blob-from-url). */
@@ -43,7 +44,7 @@ export class AzureBlobStore implements BlobStore {
   async getBlob(containerUri: string, blob: string): Promise<BlobInfo | undefined> {
     const what = `get properties of blob '${blob}' in ${containerUri}`;
     try {
-      const p = await this.calls.retrying(what, () => this.calls.blobClient(containerUri, blob).getProperties(this.calls.abortOpt()));
+      const p = await this.calls.retrying(what, (a) => this.calls.blobClient(containerUri, blob).getProperties(a));
       return toInfo(blob, p, p.metadata);
     } catch (e) {
       if (e instanceof AzureRequestError && e.status === 404 && e.code !== 'ContainerNotFound') return undefined;
@@ -57,9 +58,9 @@ export class AzureBlobStore implements BlobStore {
     const container = this.calls.container(containerUri);
     let marker: string | undefined;
     for (;;) {
-      const page = await this.calls.retrying(what, async () => {
+      const page = await this.calls.retrying(what, async (a) => {
         const iter = container
-          .listBlobsFlat({ includeMetadata: true, ...(prefix !== undefined ? { prefix } : {}), ...this.calls.abortOpt() })
+          .listBlobsFlat({ includeMetadata: true, ...(prefix !== undefined ? { prefix } : {}), ...a })
           .byPage({ maxPageSize: 5000, ...(marker !== undefined ? { continuationToken: marker } : {}) });
         const r = await iter.next();
         return r.done ? undefined : r.value;
@@ -73,19 +74,17 @@ export class AzureBlobStore implements BlobStore {
   }
 
   async deleteBlob(containerUri: string, blob: string): Promise<void> {
-    await this.calls.retrying(`delete blob '${blob}' in ${containerUri}`, () =>
-      this.calls.blobClient(containerUri, blob).deleteIfExists(this.calls.abortOpt()),
-    );
+    await this.calls.retrying(`delete blob '${blob}' in ${containerUri}`, (a) => this.calls.blobClient(containerUri, blob).deleteIfExists(a));
   }
 
   async setBlobMetadata(containerUri: string, blob: string, metadata: Readonly<Record<string, string>>): Promise<void> {
-    await this.calls.retrying(`set metadata of blob '${blob}' in ${containerUri}`, () =>
-      this.calls.blobClient(containerUri, blob).setMetadata({ ...metadata }, this.calls.abortOpt()),
+    await this.calls.retrying(`set metadata of blob '${blob}' in ${containerUri}`, (a) =>
+      this.calls.blobClient(containerUri, blob).setMetadata({ ...metadata }, a),
     );
   }
 
   async containerExists(containerUri: string): Promise<boolean> {
-    return this.calls.retrying(`check container ${containerUri}`, () => this.calls.container(containerUri).exists(this.calls.abortOpt()));
+    return this.calls.retrying(`check container ${containerUri}`, (a) => this.calls.container(containerUri).exists(a));
   }
 
   async createSas(containerUri: string, o: SasRequest): Promise<string> {
@@ -107,22 +106,30 @@ export class AzureBlobStore implements BlobStore {
     const sas = await this.sas.forSource(from.containerUri, what);
     const sourceUrl = `${this.calls.blobClient(from.containerUri, from.blob).url}?${sas}`;
     const target = this.calls.blobClient(to.containerUri, to.blob);
-    const abort = signal ?? this.o.signal;
     const mode: BlobCopyResult['mode'] = source.size <= (this.o.syncCopyLimitBytes ?? SYNC_COPY_LIMIT_BYTES) ? 'sync' : 'async';
     this.o.logger?.debug(`${what}: ${source.size} bytes, ${mode} copy`);
     if (mode === 'sync') {
-      await this.calls.retrying(what, () => target.syncCopyFromURL(sourceUrl, { metadata: { ...source.metadata }, ...(abort ? { abortSignal: abort } : {}) }));
+      // One request copies the whole blob: the storage time limit for data, not for metadata.
+      await this.calls.retrying(what, (a) => target.syncCopyFromURL(sourceUrl, { metadata: { ...source.metadata }, ...a }), {}, this.copyBounds(signal));
     } else {
-      await this.asyncCopy(target, sourceUrl, source, what, abort);
+      await this.asyncCopy(target, sourceUrl, source, what, signal);
     }
     const result = await this.restoreProperties(target, source, what);
     return definedOnly<BlobCopyResult>({ blob: to.blob, size: result.size, mode, contentMD5: result.contentMD5 });
   }
 
+  private copyBounds(signal: AbortSignal | undefined): { timeoutMs: number; also?: AbortSignal } {
+    return { timeoutMs: REQUEST_TIMEOUT_MS.storageCopy, ...(signal ? { also: signal } : {}) };
+  }
+
   /** Copy Blob (any size) polled through core/retry's pollUntil; aborted on the copy when we are cancelled. */
-  private async asyncCopy(target: BlobClient, sourceUrl: string, source: BlobInfo, what: string, abort: AbortSignal | undefined): Promise<void> {
-    const poller = await this.calls.retrying(what, () =>
-      target.beginCopyFromURL(sourceUrl, { metadata: { ...source.metadata }, ...(abort ? { abortSignal: abort } : {}) }),
+  private async asyncCopy(target: BlobClient, sourceUrl: string, source: BlobInfo, what: string, signal: AbortSignal | undefined): Promise<void> {
+    const abort = signal ?? this.o.signal;
+    const poller = await this.calls.retrying(
+      what,
+      (a) => target.beginCopyFromURL(sourceUrl, { metadata: { ...source.metadata }, ...a }),
+      {},
+      signal ? { also: signal } : {},
     );
     // The poller's first poll started the copy: it keeps the copy id, and isCompleted when the service copied at once.
     const started = poller.getOperationState() as BlobBeginCopyFromUrlPollState;
@@ -131,7 +138,7 @@ export class AzureBlobStore implements BlobStore {
     if (status === 'pending') {
       try {
         const props = await pollUntil(
-          async () => ({ value: await this.calls.retrying(what, () => target.getProperties(abort ? { abortSignal: abort } : {})) }),
+          async () => ({ value: await this.calls.retrying(what, (a) => target.getProperties(a), {}, signal ? { also: signal } : {}) }),
           {
             intervalMs: this.o.poll?.intervalMs ?? 2000,
             maxIntervalMs: this.o.poll?.maxIntervalMs ?? 15_000,
@@ -171,14 +178,14 @@ export class AzureBlobStore implements BlobStore {
    * source trigger needs both. Sets what is missing, then checks size and MD5 against the source.
    */
   private async restoreProperties(target: BlobClient, source: BlobInfo, what: string): Promise<{ size: number; contentMD5?: string }> {
-    let p = await this.calls.retrying(what, () => target.getProperties(this.calls.abortOpt()));
+    let p = await this.calls.retrying(what, (a) => target.getProperties(a));
     const metadata = p.metadata ?? {};
     if (Object.entries(source.metadata).some(([k, v]) => metadata[k] !== v)) {
-      await this.calls.retrying(what, () => target.setMetadata({ ...metadata, ...source.metadata }, this.calls.abortOpt()));
+      await this.calls.retrying(what, (a) => target.setMetadata({ ...metadata, ...source.metadata }, a));
     }
     if (source.contentMD5 !== undefined && base64Md5(p.contentMD5) === undefined) {
       // Set Blob Properties replaces every header: carry the others over.
-      await this.calls.retrying(what, () =>
+      await this.calls.retrying(what, (a) =>
         target.setHTTPHeaders(
           {
             blobContentMD5: Buffer.from(source.contentMD5!, 'base64'),
@@ -188,11 +195,11 @@ export class AzureBlobStore implements BlobStore {
             ...(p.contentDisposition !== undefined ? { blobContentDisposition: p.contentDisposition } : {}),
             ...(p.cacheControl !== undefined ? { blobCacheControl: p.cacheControl } : {}),
           },
-          this.calls.abortOpt(),
+          a,
         ),
       );
     }
-    p = await this.calls.retrying(what, () => target.getProperties(this.calls.abortOpt()));
+    p = await this.calls.retrying(what, (a) => target.getProperties(a));
     const info = toInfo('', p, p.metadata);
     if (info.size !== source.size)
       throw new AzureRequestError(what, 200, 'CopyVerificationFailed', `the copy has ${info.size} bytes, the source ${source.size}`);

@@ -1,15 +1,20 @@
 /**
- * Which Azure cloud we talk to: ARM endpoint and audience, Entra authority host, and the token scopes of the data
- * planes. Known clouds come from a table; Azure Stack Hub and other custom clouds are discovered from ARM's
- * `metadata/endpoints` document (the way azure-pipelines-tasks-common-packages does it, api-version 2015-01-01).
+ * Which Azure cloud we talk to: ARM endpoint and audience, Entra authority host, the token scopes of the data planes,
+ * and the DNS suffixes of its storage, Key Vault and registry hosts (hosts.ts). Known clouds come from a table (the az
+ * CLI's cloud definitions); Azure Stack Hub and other custom clouds are discovered from ARM's `metadata/endpoints`
+ * document: api-version 2022-09-01, which carries `suffixes`, else 2015-01-01 (what azure-pipelines-tasks-common-packages
+ * reads), whose suffixes are derived from the ARM host as Azure Stack Hub names them.
  */
 import { createHttpHeaders, createPipelineRequest, type HttpClient } from '@azure/core-rest-pipeline';
+import type { InFlight } from '../budget';
 import { withoutTrailingSlash } from '../domain/urls';
 import type { CloudName } from '../inputs';
-import { AzureRequestError, ConfigError, errorMessage } from '../errors';
+import { AzureRequestError, CancelledError, ConfigError, errorMessage } from '../errors';
 import { type Clock, realClock, retry } from '../retry';
 import type { AuthSettings } from '../settings';
+import { type CloudSuffixes, suffix } from './hosts';
 import { isRetryableError, retryAfterMs, TransientHttpError } from './http-retry';
+import { boundedAttempt, REQUEST_TIMEOUT_MS } from './request-bounds';
 
 export interface CloudEndpoints {
   /** AzureCloud, AzureUSGovernment, AzureChinaCloud, or 'custom' (discovered from metadata/endpoints). */
@@ -33,8 +38,8 @@ export interface CloudEndpoints {
   readonly acrScopes: readonly string[];
   /** The OIDC audience GitHub tokens should carry in this cloud (Azure/login README). */
   readonly oidcAudience: string;
-  /** DNS suffix of Key Vault hosts in this cloud (for challenge-resource verification); absent for custom clouds. */
-  readonly keyVaultDnsSuffix?: string;
+  /** The hosts that may get a token: storage, Key Vault and registry DNS suffixes (hosts.ts). */
+  readonly suffixes: CloudSuffixes;
 }
 
 const PUBLIC_OIDC_AUDIENCE = 'api://AzureADTokenExchange';
@@ -51,7 +56,8 @@ export const KNOWN_CLOUDS: Readonly<Record<Exclude<CloudName, 'AzureStack'>, Clo
     keyVaultScope: 'https://vault.azure.net/.default',
     acrScopes: ['https://management.azure.com/.default', 'https://containerregistry.azure.net/.default'],
     oidcAudience: PUBLIC_OIDC_AUDIENCE,
-    keyVaultDnsSuffix: 'vault.azure.net',
+    // storage.azure.net: accounts with Azure DNS zone endpoints (<account>.z<nn>.blob.storage.azure.net).
+    suffixes: { storage: ['core.windows.net', 'storage.azure.net'], keyVault: ['vault.azure.net'], registry: ['azurecr.io'] },
   },
   AzureUSGovernment: {
     name: 'AzureUSGovernment',
@@ -63,7 +69,7 @@ export const KNOWN_CLOUDS: Readonly<Record<Exclude<CloudName, 'AzureStack'>, Clo
     keyVaultScope: 'https://vault.usgovcloudapi.net/.default',
     acrScopes: ['https://management.usgovcloudapi.net/.default'],
     oidcAudience: 'api://AzureADTokenExchangeUSGov',
-    keyVaultDnsSuffix: 'vault.usgovcloudapi.net',
+    suffixes: { storage: ['core.usgovcloudapi.net'], keyVault: ['vault.usgovcloudapi.net'], registry: ['azurecr.us'] },
   },
   AzureChinaCloud: {
     name: 'AzureChinaCloud',
@@ -75,7 +81,7 @@ export const KNOWN_CLOUDS: Readonly<Record<Exclude<CloudName, 'AzureStack'>, Clo
     keyVaultScope: 'https://vault.azure.cn/.default',
     acrScopes: ['https://management.chinacloudapi.cn/.default'],
     oidcAudience: 'api://AzureADTokenExchangeChina',
-    keyVaultDnsSuffix: 'vault.azure.cn',
+    suffixes: { storage: ['core.chinacloudapi.cn'], keyVault: ['vault.azure.cn'], registry: ['azurecr.cn'] },
   },
 };
 
@@ -84,11 +90,11 @@ export function scopeOf(audience: string): string {
   return `${withoutTrailingSlash(audience)}/.default`;
 }
 
-/** The ARM metadata document: the pre-2019 object form, or the array-of-clouds form. */
+/** The ARM metadata document: one cloud (2015-01-01 without suffixes, 2022-09-01 with them), or an array of clouds (2019-05-01). */
 interface MetadataEndpoints {
   readonly resourceManager?: string;
   readonly authentication?: { readonly loginEndpoint?: string; readonly audiences?: readonly string[] };
-  readonly suffixes?: { readonly keyVaultDns?: string };
+  readonly suffixes?: { readonly storage?: string; readonly keyVaultDns?: string; readonly acrLoginServer?: string };
 }
 
 export interface ResolveCloudOptions {
@@ -97,6 +103,29 @@ export interface ResolveCloudOptions {
   readonly clock?: Clock;
   /** Log line sink (which cloud, how it was found). */
   readonly log?: (message: string) => void;
+  readonly deadline?: number;
+  readonly inFlight?: InFlight;
+  /** The metadata request's own time limit; default REQUEST_TIMEOUT_MS.metadata. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * A custom cloud's suffixes when its document names none: Azure Stack Hub's ARM is management.<region>.<fqdn>, its
+ * storage <account>.blob.<region>.<fqdn>, its vaults <vault>.vault.<region>.<fqdn> and its registries
+ * <registry>.azsacr.<region>.<fqdn> (the suffixes its docs register with `az cloud register`; docs/azure-service.md#hosts-that-get-a-token).
+ * An ARM host of another shape names nothing: no host is trusted then.
+ */
+export function derivedSuffixes(armEndpoint: string): CloudSuffixes {
+  let host = '';
+  try {
+    host = new URL(armEndpoint).hostname.toLowerCase();
+  } catch {
+    /* no host: nothing derived */
+  }
+  const m = /^(?:management|adminmanagement)\.(.+\..+)$/.exec(host);
+  if (!m) return { storage: [], keyVault: [], registry: [] };
+  const rest = m[1]!;
+  return { storage: [rest], keyVault: [`vault.${rest}`], registry: [`azsacr.${rest}`] };
 }
 
 /**
@@ -125,56 +154,11 @@ export async function resolveCloud(auth: AuthSettings, o: ResolveCloudOptions): 
 /** Builds the endpoints of a cloud from an ARM endpoint that is not in the table. */
 export async function discoverCloud(armEndpoint: string, o: ResolveCloudOptions): Promise<CloudEndpoints> {
   const arm = withoutTrailingSlash(armEndpoint);
-  const url = `${arm}/metadata/endpoints?api-version=2015-01-01`;
+  // The newer document names the cloud's host suffixes; clouds that only know the 2015 form refuse its api-version.
+  const doc = (await metadataDocument(arm, '2022-09-01', o)) ?? (await metadataDocument(arm, '2015-01-01', o));
   const what = `GET metadata/endpoints of ${arm}`;
-  const doc = await retry(
-    async () => {
-      const res = await o.httpClient.sendRequest(
-        createPipelineRequest({
-          url,
-          method: 'GET',
-          headers: createHttpHeaders({ accept: 'application/json' }),
-          ...(o.signal ? { abortSignal: o.signal } : {}),
-        }),
-      );
-      if (res.status === 408 || res.status === 429 || res.status >= 500)
-        throw new TransientHttpError(res.status, retryAfterMs(res.headers, (o.clock ?? realClock).now()));
-      if (res.status !== 200) {
-        throw new AzureRequestError(
-          what,
-          res.status,
-          'MetadataUnavailable',
-          (res.bodyAsText ?? '').slice(0, 300),
-          undefined,
-          "Check 'resource-manager-endpoint': it must be the ARM endpoint of the cloud (Azure Stack Hub: https://management.<region>.<fqdn>)",
-        );
-      }
-      try {
-        return JSON.parse(res.bodyAsText ?? '') as MetadataEndpoints | MetadataEndpoints[];
-      } catch (e) {
-        throw new AzureRequestError(what, res.status, 'InvalidMetadata', `not JSON: ${errorMessage(e)}`);
-      }
-    },
-    {
-      attempts: 4,
-      minDelayMs: 1000,
-      maxDelayMs: 10_000,
-      retryable: isRetryableError,
-      ...(o.clock ? { clock: o.clock } : {}),
-      ...(o.signal ? { signal: o.signal } : {}),
-    },
-  ).catch((e: unknown) => {
-    if (e instanceof TransientHttpError) throw new AzureRequestError(what, e.status, 'MetadataUnavailable', e.message);
-    if (e instanceof AzureRequestError || e instanceof ConfigError) throw e;
-    throw new AzureRequestError(
-      what,
-      0,
-      'ConnectionFailed',
-      errorMessage(e),
-      undefined,
-      "Check 'resource-manager-endpoint' and that this machine can reach it",
-    );
-  });
+  if (doc === undefined)
+    throw new AzureRequestError(what, 404, 'MetadataUnavailable', 'neither api-version 2022-09-01 nor 2015-01-01 is served', undefined, METADATA_FIX);
   const entry = Array.isArray(doc) ? (doc.find((d) => d.resourceManager !== undefined && sameOrigin(d.resourceManager, arm)) ?? doc[0]) : doc;
   const login = entry?.authentication?.loginEndpoint;
   const audience = entry?.authentication?.audiences?.[0];
@@ -183,7 +167,14 @@ export async function discoverCloud(armEndpoint: string, o: ResolveCloudOptions)
   const adfs = /\/adfs\/?$/i.test(login);
   const authorityHost = withoutTrailingSlash(adfs ? login.replace(/\/adfs\/?$/i, '') : login);
   const armScope = scopeOf(audience);
-  const keyVaultDnsSuffix = entry?.suffixes?.keyVaultDns;
+  const named = entry?.suffixes;
+  const derived = derivedSuffixes(arm);
+  const suffixes: CloudSuffixes = {
+    storage: named?.storage ? [suffix(named.storage)] : derived.storage,
+    keyVault: named?.keyVaultDns ? [suffix(named.keyVaultDns)] : derived.keyVault,
+    registry: named?.acrLoginServer ? [suffix(named.acrLoginServer)] : derived.registry,
+  };
+  const keyVault = suffixes.keyVault[0];
   return {
     name: 'custom',
     armEndpoint: arm,
@@ -191,13 +182,65 @@ export async function discoverCloud(armEndpoint: string, o: ResolveCloudOptions)
     authorityHost,
     ...(adfs ? { tenantOverride: 'adfs' } : {}),
     disableInstanceDiscovery: true,
-    // Custom clouds publish no storage or ACR audience in this document version; these are what Stack Hub accepts.
+    // Custom clouds publish no storage or ACR audience in this document; these are what Stack Hub accepts.
     storageScope: 'https://storage.azure.com/.default',
-    keyVaultScope: keyVaultDnsSuffix ? `https://${keyVaultDnsSuffix}/.default` : 'https://vault.azure.net/.default',
+    keyVaultScope: keyVault ? `https://${keyVault}/.default` : 'https://vault.azure.net/.default',
     acrScopes: [armScope, 'https://containerregistry.azure.net/.default'],
     oidcAudience: PUBLIC_OIDC_AUDIENCE,
-    ...(keyVaultDnsSuffix ? { keyVaultDnsSuffix } : {}),
+    suffixes,
   };
+}
+
+const METADATA_FIX = "Check 'resource-manager-endpoint': it must be the ARM endpoint of the cloud (Azure Stack Hub: https://management.<region>.<fqdn>)";
+
+/** The metadata document in one api-version; undefined when the endpoint does not serve that version (400, 404). */
+async function metadataDocument(arm: string, apiVersion: string, o: ResolveCloudOptions): Promise<MetadataEndpoints | MetadataEndpoints[] | undefined> {
+  const url = `${arm}/metadata/endpoints?api-version=${apiVersion}`;
+  const what = `GET metadata/endpoints of ${arm}`;
+  const entry = o.inFlight?.start(what);
+  try {
+    return await retry(
+      () =>
+        boundedAttempt({ signal: o.signal, timeoutMs: o.timeoutMs ?? REQUEST_TIMEOUT_MS.metadata }, what, async (abortSignal) => {
+          const res = await o.httpClient.sendRequest(
+            createPipelineRequest({ url, method: 'GET', headers: createHttpHeaders({ accept: 'application/json' }), abortSignal }),
+          );
+          if (res.status === 408 || res.status === 429 || res.status >= 500)
+            throw new TransientHttpError(res.status, retryAfterMs(res.headers, (o.clock ?? realClock).now()));
+          if (res.status === 400 || res.status === 404) return undefined;
+          if (res.status !== 200)
+            throw new AzureRequestError(what, res.status, 'MetadataUnavailable', (res.bodyAsText ?? '').slice(0, 300), undefined, METADATA_FIX);
+          try {
+            return JSON.parse(res.bodyAsText ?? '') as MetadataEndpoints | MetadataEndpoints[];
+          } catch (e) {
+            throw new AzureRequestError(what, res.status, 'InvalidMetadata', `not JSON: ${errorMessage(e)}`);
+          }
+        }),
+      {
+        attempts: 4,
+        minDelayMs: 1000,
+        maxDelayMs: 10_000,
+        retryable: isRetryableError,
+        ...(o.clock ? { clock: o.clock } : {}),
+        ...(o.signal ? { signal: o.signal } : {}),
+        ...(o.deadline !== undefined ? { deadline: o.deadline } : {}),
+        onRetry: (e) => entry?.note(`retrying after ${errorMessage(e)}`),
+      },
+    );
+  } catch (e) {
+    if (e instanceof TransientHttpError) throw new AzureRequestError(what, e.status, 'MetadataUnavailable', e.message);
+    if (e instanceof AzureRequestError || e instanceof ConfigError || e instanceof CancelledError) throw e;
+    throw new AzureRequestError(
+      what,
+      0,
+      'ConnectionFailed',
+      errorMessage(e),
+      undefined,
+      "Check 'resource-manager-endpoint' and that this machine can reach it",
+    );
+  } finally {
+    entry?.done();
+  }
 }
 
 /** The cloud of a credential the host brings (ADO service connection): known by its ARM endpoint, else discovered. */
@@ -208,10 +251,13 @@ export async function cloudForArmEndpoint(
 ): Promise<CloudEndpoints> {
   let cloud = Object.values(KNOWN_CLOUDS).find((c) => sameOrigin(c.armEndpoint, armEndpoint));
   if (!cloud) {
-    if (extra.armAudience !== undefined) {
+    // The document names the cloud's host suffixes even when the connection names its authority and audience.
+    cloud = await discoverCloud(armEndpoint, o).catch((e: unknown) => {
+      if (extra.armAudience === undefined || e instanceof CancelledError) throw e;
+      o.log?.(`metadata/endpoints of ${armEndpoint} not read (${errorMessage(e)}): host suffixes derived from the ARM host`);
       const armScope = scopeOf(extra.armAudience);
-      cloud = {
-        name: 'custom',
+      return {
+        name: 'custom' as const,
         armEndpoint: withoutTrailingSlash(armEndpoint),
         armScope,
         authorityHost: withoutTrailingSlash(extra.authorityHost ?? KNOWN_CLOUDS.AzureCloud.authorityHost),
@@ -220,9 +266,14 @@ export async function cloudForArmEndpoint(
         keyVaultScope: 'https://vault.azure.net/.default',
         acrScopes: [armScope, 'https://containerregistry.azure.net/.default'],
         oidcAudience: PUBLIC_OIDC_AUDIENCE,
+        suffixes: derivedSuffixes(armEndpoint),
       };
-    } else cloud = await discoverCloud(armEndpoint, o);
-  } else if (extra.armAudience !== undefined) cloud = { ...cloud, armScope: scopeOf(extra.armAudience) };
+    });
+  }
+  if (extra.armAudience !== undefined) {
+    const armScope = scopeOf(extra.armAudience);
+    cloud = { ...cloud, armScope, acrScopes: cloud.name === 'custom' ? [armScope, ...cloud.acrScopes.slice(1)] : cloud.acrScopes };
+  }
   if (extra.authorityHost !== undefined) cloud = { ...cloud, authorityHost: withoutTrailingSlash(extra.authorityHost) };
   return cloud;
 }

@@ -4,9 +4,12 @@
  * that there is exactly one retry layer.
  */
 import type { HttpHeaders } from '@azure/core-rest-pipeline';
-import { CancelledError, errorMessage, redact } from '../errors';
+import type { InFlight } from '../budget';
+import { AzureRequestError, CancelledError, errorMessage, redact } from '../errors';
 import type { Logger } from '../ports';
 import { type Clock, retry } from '../retry';
+import { boundedAttempt } from './request-bounds';
+import { isRefusedToken, refusedAgainFix, type SignInRenewal } from './sign-in';
 
 /** A response worth another try (408, 429, 5xx): thrown inside retry() and turned into a typed error after the last attempt. */
 export class TransientHttpError extends Error {
@@ -93,6 +96,17 @@ export interface SdkRetryOptions {
   readonly clock: Clock;
   readonly signal?: AbortSignal;
   readonly logger?: Pick<Logger, 'debug'>;
+  /** The run's deadline: no retry waits past it. */
+  readonly deadline?: number;
+  readonly inFlight?: InFlight;
+  /** Signs in again once when the service refuses the token; the call's SDK client must then be rebuilt (see generation). */
+  readonly signIn?: SignInRenewal;
+}
+
+/** Per call: its own time limit, and another signal that stops it (e.g. a copy's own). */
+export interface SdkCallBounds {
+  readonly timeoutMs: number;
+  readonly also?: AbortSignal;
 }
 
 /** The HTTP status of an Azure SDK RestError, if it carries one. */
@@ -102,24 +116,67 @@ export function statusOf(e: unknown): number | undefined {
   return typeof s === 'number' ? s : undefined;
 }
 
+/** A RestError's service code: x-ms-error-code (the only source for HEAD requests, which have no body), else the body's. */
+export function sdkCodeOf(e: unknown): string | undefined {
+  const err = e as { code?: unknown; details?: { errorCode?: unknown }; response?: { headers?: { get(n: string): string | undefined } } } | undefined;
+  const header = err?.response?.headers?.get('x-ms-error-code');
+  if (header) return header;
+  if (typeof err?.details?.errorCode === 'string') return err.details.errorCode;
+  return typeof err?.code === 'string' ? err.code : undefined;
+}
+
 /**
  * Runs one call of an Azure SDK client (storage, Key Vault) under core/retry.ts: transient statuses and transport
- * failures are retried, bounded, after the service's Retry-After when it sends one, with the SDK's own retries off.
- * Errors come out as the SDK threw them.
+ * failures are retried, bounded, after the service's Retry-After when it sends one, with the SDK's own retries off;
+ * each attempt gets its own signal and time limit. A
+ * refused token gets one fresh sign-in (the caller's client getter rebuilds its SDK client for the new generation).
+ * Errors come out as the SDK threw them, but a token refused again is an AzureRequestError naming the sign-in.
  */
-export function retrySdkCall<T>(what: string, fn: () => Promise<T>, o: SdkRetryOptions): Promise<T> {
-  return retry(fn, {
-    ...(o.retry ?? DEFAULT_HTTP_RETRY),
-    clock: o.clock,
-    ...(o.signal ? { signal: o.signal } : {}),
-    retryable: (e) => {
-      const status = statusOf(e);
-      if (status === undefined) return { retry: isConnectionError(e) };
-      // The service's Retry-After wins over the backoff, as ARM's and the registry's do (retry() caps it at maxDelayMs).
-      const headers = (e as { response?: { headers?: Pick<HttpHeaders, 'get'> } }).response?.headers;
-      const afterMs = headers && typeof headers.get === 'function' ? retryAfterMs(headers, o.clock.now()) : undefined;
-      return { retry: isTransientStatus(status), ...(afterMs !== undefined ? { afterMs } : {}) };
-    },
-    onRetry: (e, attempt, delay) => o.logger?.debug(`${what}: ${redact(errorMessage(e))}; retry ${attempt} in ${delay} ms`),
-  });
+export async function retrySdkCall<T>(what: string, fn: (abortSignal: AbortSignal) => Promise<T>, o: SdkRetryOptions, bounds: SdkCallBounds): Promise<T> {
+  const entry = o.inFlight?.start(what);
+  const once = (): Promise<T> =>
+    retry(() => boundedAttempt({ signal: o.signal, also: bounds.also, timeoutMs: bounds.timeoutMs }, what, fn), {
+      ...(o.retry ?? DEFAULT_HTTP_RETRY),
+      clock: o.clock,
+      ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.deadline !== undefined ? { deadline: o.deadline } : {}),
+      retryable: (e) => {
+        const status = statusOf(e);
+        if (status === undefined) return { retry: isConnectionError(e) };
+        // The service's Retry-After wins over the backoff, as ARM's and the registry's do (retry() caps it at maxDelayMs).
+        const headers = (e as { response?: { headers?: Pick<HttpHeaders, 'get'> } }).response?.headers;
+        const afterMs = headers && typeof headers.get === 'function' ? retryAfterMs(headers, o.clock.now()) : undefined;
+        return { retry: isTransientStatus(status), ...(afterMs !== undefined ? { afterMs } : {}) };
+      },
+      onRetry: (e, attempt, delay) => {
+        entry?.note(`retrying after ${redact(errorMessage(e))}`);
+        o.logger?.debug(`${what}: ${redact(errorMessage(e))}; retry ${attempt} in ${delay} ms`);
+      },
+    });
+  const refused = (e: unknown): boolean => isRefusedToken(statusOf(e) ?? 0, sdkCodeOf(e) ?? '');
+  try {
+    const seen = o.signIn?.generation ?? 0;
+    try {
+      return await once();
+    } catch (e) {
+      if (!o.signIn || !refused(e)) throw e;
+      o.signIn.renew(seen, `${what}: HTTP 401 ${sdkCodeOf(e) ?? ''}`);
+    }
+    try {
+      return await once();
+    } catch (e) {
+      if (!refused(e)) throw e;
+      const headers = (e as { response?: { headers?: { get(n: string): string | undefined } } }).response?.headers;
+      throw new AzureRequestError(
+        what,
+        401,
+        sdkCodeOf(e) ?? 'HTTP401',
+        redact(errorMessage(e).split('\n')[0] ?? ''),
+        headers?.get('x-ms-request-id'),
+        refusedAgainFix(o.signIn),
+      );
+    }
+  } finally {
+    entry?.done();
+  }
 }

@@ -1,26 +1,27 @@
 /**
  * Key Vault secrets (the SAS tokens the pipelines read) with @azure/keyvault-secrets. Every secret value goes
- * through host.mask before it is returned. The SDK's retries are off; core/retry.ts retries instead.
+ * through host.mask before it is returned. The SDK's retries are off; core/retry.ts retries instead. A vault outside
+ * the cloud's Key Vault suffix gets no request (hosts.ts), and the SDK's challenge-resource check stays on, so a token
+ * only goes to a vault under the resource its challenge names (docs/azure-service.md#hosts-that-get-a-token).
  */
 import type { TokenCredential } from '@azure/core-auth';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { AzureRequestError, CancelledError, redact } from '../errors';
 import type { Logger, SecretStore } from '../ports';
 import { abortError, type Clock, realClock } from '../retry';
-import { type HttpRetryPolicy, retrySdkCall } from './http-retry';
+import { type HttpRetryPolicy, retrySdkCall, type SdkRetryOptions } from './http-retry';
+import { REQUEST_TIMEOUT_MS } from './request-bounds';
 
-/** Vault hosts whose challenge names a matching resource; any other host (private clouds, emulators) cannot pass the SDK's check. */
-const PUBLIC_VAULT_SUFFIXES = ['.vault.azure.net', '.vault.azure.cn', '.vault.usgovcloudapi.net', '.vault.microsoftazure.de'];
-
-export interface SecretStoreOptions {
+export interface SecretStoreOptions extends Omit<SdkRetryOptions, 'clock'> {
   readonly credential: TokenCredential;
   readonly mask: (secret: string) => void;
-  /** The cloud's own vault DNS suffix, also trusted for challenge verification. */
-  readonly keyVaultDnsSuffix?: string;
+  /** Throws when the vault URL is not a Key Vault of the cloud (hosts.ts); it then gets no request. */
+  readonly checkVaultHost?: (vaultUrl: string) => void;
   readonly clock?: Clock;
-  readonly signal?: AbortSignal;
   readonly retry?: HttpRetryPolicy;
   readonly logger?: Pick<Logger, 'debug'>;
+  /** Each attempt's own time limit; default REQUEST_TIMEOUT_MS.keyVault. */
+  readonly timeoutMs?: number;
 }
 
 /** `https://v.vault.azure.net/secrets/name[/version]` → its parts. */
@@ -54,6 +55,7 @@ export function parseSecretUri(secretUri: string): { vaultUrl: string; name: str
 
 export class KeyVaultSecretStore implements SecretStore {
   private readonly clients = new Map<string, SecretClient>();
+  private generation = 0;
   private readonly clock: Clock;
 
   constructor(private readonly o: SecretStoreOptions) {
@@ -62,8 +64,9 @@ export class KeyVaultSecretStore implements SecretStore {
 
   async getSecret(secretUri: string): Promise<{ value: string; version?: string; expiresOn?: Date }> {
     const { vaultUrl, name, version } = parseSecretUri(secretUri);
+    this.o.checkVaultHost?.(vaultUrl);
     const what = `read secret '${name}' from Key Vault ${vaultUrl}`;
-    const s = await this.retrying(what, () => this.client(vaultUrl).getSecret(name, { ...(version ? { version } : {}), ...this.abortOpt() }));
+    const s = await this.retrying(what, (abortSignal) => this.client(vaultUrl).getSecret(name, { ...(version ? { version } : {}), abortSignal }));
     const value = s.value ?? '';
     if (value) this.o.mask(value);
     return {
@@ -76,20 +79,24 @@ export class KeyVaultSecretStore implements SecretStore {
   async setSecret(vaultUrl: string, name: string, value: string, expiresOn?: Date): Promise<{ id: string }> {
     this.o.mask(value);
     const url = new URL(vaultUrl).origin;
+    this.o.checkVaultHost?.(url);
     const what = `store secret '${name}' in Key Vault ${url}`;
-    const s = await this.retrying(what, () => this.client(url).setSecret(name, value, { ...(expiresOn ? { expiresOn } : {}), ...this.abortOpt() }));
+    const s = await this.retrying(what, (abortSignal) => this.client(url).setSecret(name, value, { ...(expiresOn ? { expiresOn } : {}), abortSignal }));
     return { id: s.properties.id ?? `${url}/secrets/${name}` };
   }
 
+  /** One client per vault and sign-in generation: a client's auth policy caches its token, which a fresh sign-in replaces. */
   private client(vaultUrl: string): SecretClient {
+    const generation = this.o.signIn?.generation ?? 0;
+    if (generation !== this.generation) {
+      this.clients.clear();
+      this.generation = generation;
+    }
     let c = this.clients.get(vaultUrl);
     if (!c) {
-      const host = new URL(vaultUrl).hostname.toLowerCase();
-      const suffixes = [...PUBLIC_VAULT_SUFFIXES, ...(this.o.keyVaultDnsSuffix ? [`.${this.o.keyVaultDnsSuffix.replace(/^\./, '')}`] : [])];
-      const known = suffixes.some((s) => host.endsWith(s));
       c = new SecretClient(vaultUrl, this.o.credential, {
-        // The SDK checks that the challenge's resource matches the vault host; only real vault hosts can pass.
-        ...(known ? {} : { disableChallengeResourceVerification: true }),
+        // The challenge's resource must be a parent domain of the vault host, or the SDK sends no token.
+        disableChallengeResourceVerification: false,
         retryOptions: { maxRetries: 0 },
         userAgentOptions: { userAgentPrefix: 'acr-transfer' },
       });
@@ -98,13 +105,9 @@ export class KeyVaultSecretStore implements SecretStore {
     return c;
   }
 
-  private abortOpt(): { abortSignal?: AbortSignal } {
-    return this.o.signal ? { abortSignal: this.o.signal } : {};
-  }
-
-  private async retrying<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  private async retrying<T>(what: string, fn: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
     try {
-      return await retrySdkCall(what, fn, { ...this.o, clock: this.clock });
+      return await retrySdkCall(what, fn, { ...this.o, clock: this.clock }, { timeoutMs: this.o.timeoutMs ?? REQUEST_TIMEOUT_MS.keyVault });
     } catch (e) {
       if (e instanceof AzureRequestError || e instanceof CancelledError) throw e;
       if (this.o.signal?.aborted) throw abortError(this.o.signal);

@@ -1,6 +1,7 @@
 /**
- * Builds the real Services (ARM, registry data planes, blobs, Key Vault) for a run: resolves the cloud, builds the
- * credential, and gives every client the host's abort signal, clock and the run's deadline.
+ * Builds the real Services (ARM, registry data planes, blobs, Key Vault) for a run: resolves the cloud, checks that the
+ * hosts the inputs name belong to it (before any token exists), builds the sign-in, and gives every client the run's
+ * budget (signal, clock, deadline, in-flight requests) and the cloud's host rules.
  */
 import { createDefaultHttpClient, type HttpClient } from '@azure/core-rest-pipeline';
 import { sameUri } from '../domain/urls';
@@ -14,7 +15,9 @@ import { ArmTransport } from './arm/transport';
 import { type AuthEnvironment, type CredentialKind, createCredential, processAuthEnvironment, signIn } from './auth';
 import { AzureBlobStore } from './blobs';
 import { cloudForArmEndpoint, type CloudEndpoints, resolveCloud } from './cloud';
+import { checkHost, checkInputHosts } from './hosts';
 import { KeyVaultSecretStore } from './keyvault';
+import { SignInSession } from './sign-in';
 
 export interface CreateServicesOptions {
   /** Transport for ARM, the ACR data plane, metadata discovery and token requests (tests: a fake); storage and Key Vault use their SDKs. */
@@ -36,11 +39,11 @@ export interface CreatedServices {
 }
 
 export async function createServices(settings: TransferSettings, host: Host, o: CreateServicesOptions = {}): Promise<CreatedServices> {
-  const { clock, signal, deadline } = host.budget;
+  const { clock, signal, deadline, inFlight } = host.budget;
   const httpClient = o.httpClient ?? createDefaultHttpClient();
   const logger = host.logger;
-  const common = { clock, signal, logger };
-  const resolveOpts = { httpClient, signal, clock, log: (m: string) => logger.info(m) };
+  const common = { clock, signal, logger, deadline, inFlight };
+  const resolveOpts = { httpClient, signal, clock, deadline, inFlight, log: (m: string) => logger.info(m) };
 
   const cloud = host.credential
     ? await cloudForArmEndpoint(
@@ -52,13 +55,36 @@ export async function createServices(settings: TransferSettings, host: Host, o: 
         resolveOpts,
       )
     : await resolveCloud(settings.auth, resolveOpts);
-  const choice = createCredential(settings.auth, cloud, host, o.authEnvironment ?? processAuthEnvironment, o.httpClient);
+  const cloudName = cloud.name === 'custom' ? cloud.armEndpoint : cloud.name;
+  // A container or secret of another cloud (or of anyone) gets no request and no token: refused before sign-in.
+  checkInputHosts(settings, cloud.suffixes, cloudName);
+  const env = o.authEnvironment ?? processAuthEnvironment;
+  const choice = createCredential(settings.auth, cloud, host, env, o.httpClient);
   logger.info(`Azure sign-in: ${choice.reason}; ARM ${cloud.armEndpoint}`);
+  // One sign-in before anything else: a refusal ends the step in one line naming the mode and the fix.
   await signIn(choice, cloud.armScope, signal);
-  const credential = choice.credential;
+  let signIns = 0;
+  const credential = new SignInSession({
+    // The first sign-in is the one just made; each later one builds a new credential, so no cached token survives.
+    make: () => {
+      if (signIns++ === 0) return choice.credential;
+      const renewHost = host.credential?.renew;
+      const again = renewHost && host.credential ? { mask: (x: string) => host.mask(x), credential: { ...host.credential, credential: renewHost() } } : host;
+      return createCredential(settings.auth, cloud, again, env, o.httpClient).credential;
+    },
+    description: choice.kind === 'host' ? choice.reason : `auth-type ${choice.kind}`,
+    signal,
+    inFlight,
+    log: (m) => logger.info(m),
+  });
   const mask = (s: string): void => host.mask(s);
+  const hostRules = {
+    checkVaultHost: (url: string) => checkHost('keyVault', url, cloud.suffixes, cloudName),
+    checkStorageHost: (url: string) => checkHost('storage', url, cloud.suffixes, cloudName),
+    checkRegistryHost: (loginServer: string) => checkHost('registry', loginServer, cloud.suffixes, cloudName),
+  };
 
-  const secrets = new KeyVaultSecretStore({ credential, mask, ...(cloud.keyVaultDnsSuffix ? { keyVaultDnsSuffix: cloud.keyVaultDnsSuffix } : {}), ...common });
+  const secrets = new KeyVaultSecretStore({ credential, mask, signIn: credential, checkVaultHost: hostRules.checkVaultHost, ...common });
   const exportPipeline = settings.exportPipeline;
   const sourceSas =
     o.sourceSas ??
@@ -69,7 +95,7 @@ export async function createServices(settings: TransferSettings, host: Host, o: 
     });
 
   // One ARM transport for both clients: the same retries, deadline and signal.
-  const armTransport = new ArmTransport({ endpoint: cloud.armEndpoint, credential, scope: cloud.armScope, httpClient, deadline, ...common });
+  const armTransport = new ArmTransport({ endpoint: cloud.armEndpoint, credential, scope: cloud.armScope, httpClient, signIn: credential, ...common });
   const services: Services = {
     arm: new ArmPipelinesClient(armTransport, { apiVersion: settings.apiVersion }),
     access: new ArmAccessClient(armTransport, { mask }),
@@ -78,10 +104,20 @@ export async function createServices(settings: TransferSettings, host: Host, o: 
       scopes: cloud.acrScopes,
       httpClient,
       mask,
+      signIn: credential,
+      checkRegistryHost: hostRules.checkRegistryHost,
       ...(settings.auth.tenantId ? { tenantId: settings.auth.tenantId } : {}),
       ...common,
     }),
-    blobs: new AzureBlobStore({ credential, scope: cloud.storageScope, sourceSas, mask, deadline, ...common }),
+    blobs: new AzureBlobStore({
+      credential,
+      scope: cloud.storageScope,
+      sourceSas,
+      mask,
+      signIn: credential,
+      checkStorageHost: hostRules.checkStorageHost,
+      ...common,
+    }),
     secrets,
   };
   return { services, cloud, auth: { kind: choice.kind, reason: choice.reason } };

@@ -14,6 +14,8 @@ export type ArtifactSpec =
 /** A plain reference: exactly one of tag and digest. */
 export type Reference = { readonly repository: string; readonly tag: string } | { readonly repository: string; readonly digest: string };
 
+/** distribution's NameTotalLengthMax: a repository name has at most 255 characters. */
+export const MAX_REPOSITORY_LENGTH = 255;
 const REPO_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 const REPOSITORY = new RegExp(`^${REPO_COMPONENT}(?:/${REPO_COMPONENT})*$`);
 const TAG = /^[\w][\w.-]{0,127}$/;
@@ -22,8 +24,7 @@ const REPO_PATTERN = /^[a-z0-9._\-/*]+$/;
 const TAG_PATTERN = /^[\w.*?-]{1,128}$/;
 
 /** What `artifacts` accepts, for error messages. */
-export const ARTIFACT_GRAMMAR =
-  'each artifact must be repo, repo:tag, repo@sha256:<64 hex> or a pattern such as repo:v1.* or team/*:latest (lower-case repository names)';
+export const ARTIFACT_GRAMMAR = `each artifact must be repo, repo:tag, repo@sha256:<64 hex> or a pattern such as repo:v1.* or team/*:latest (lower-case repository names of at most ${MAX_REPOSITORY_LENGTH} characters)`;
 
 export const isDigest = (text: string): boolean => DIGEST.test(text);
 
@@ -42,6 +43,7 @@ function split(text: string): { repository: string; tag: string } | { repository
 /** Parses one `artifacts` entry; undefined when it is not in the grammar (ARTIFACT_GRAMMAR says what is). */
 export function parseArtifact(text: string): ArtifactSpec | undefined {
   const parts = split(text);
+  if (parts.repository.length > MAX_REPOSITORY_LENGTH) return undefined;
   if ('digest' in parts) return REPOSITORY.test(parts.repository) && DIGEST.test(parts.digest) ? { kind: 'digest', ...parts } : undefined;
   if (/[*?]/.test(text)) {
     const ok = REPO_PATTERN.test(parts.repository) && !parts.repository.includes('?') && TAG_PATTERN.test(parts.tag);

@@ -9,3 +9,8 @@ export function withoutTrailingSlash(url: string): string {
 export function sameUri(a: string | undefined, b: string | undefined): boolean {
   return withoutTrailingSlash(a ?? '').toLowerCase() === withoutTrailingSlash(b ?? '').toLowerCase();
 }
+
+/** Whether a path has a `.` or `..` segment (also percent-encoded), which URL resolution would follow elsewhere. */
+export function hasDotSegment(path: string): boolean {
+  return path.split(/[/\\]/).some((seg) => /^(?:\.|%2e){1,2}$/i.test(seg));
+}

@@ -22,7 +22,8 @@ import {
 import { authSettings } from './auth';
 import { bad, type InputReader, Inputs } from './reader';
 import type { CommonSettings, NonEmpty, PipelineIdentity, PipelineSettings, RegistryRef, SetupSide, Side, TransferSettings } from './types';
-import { artifactTypes, BLOB_NAME, GUID, pipelineName, registry, secretUri, storageUri, UAI_ID } from './values';
+import { BLOB_BASE_NAME, blobNameProblem } from '../domain/blob-names';
+import { artifactTypes, GUID, isApiVersion, pipelineName, registry, secretUri, storageUri, userAssignedIdentityId } from './values';
 
 export type * from './types';
 export type { InputReader } from './reader';
@@ -63,7 +64,8 @@ function pipelines(inp: Inputs, storageAccessMode: StorageAccessMode): Pick<Comm
 function pipelineIdentity(inp: Inputs): PipelineIdentity {
   const text = inp.opt('pipeline-identity')!;
   if (text.toLowerCase() === 'system') return { type: 'system' };
-  if (UAI_ID.test(text)) return { type: 'user', resourceId: text };
+  const id = userAssignedIdentityId('pipeline-identity', text);
+  if (id !== undefined) return { type: 'user', resourceId: id };
   throw bad(
     'pipeline-identity',
     text,
@@ -86,12 +88,13 @@ function artifactList(inp: Inputs): ArtifactSpec[] {
 
 function blobNames(inp: Inputs): { blobName: string | undefined; blobs: string[] } {
   const blobName = inp.opt('blob-name');
-  if (blobName !== undefined && !BLOB_NAME.test(blobName))
+  if (blobName !== undefined && !BLOB_BASE_NAME.test(blobName))
     throw bad('blob-name', blobName, 'it must be 1 to 200 letters, digits, dots, hyphens or underscores, starting with a letter or digit');
   const blobs = inp.list('blobs');
-  for (const b of blobs)
-    if (!BLOB_NAME.test(b) && !/^[A-Za-z0-9][A-Za-z0-9._/-]{0,1023}$/.test(b))
-      throw bad('blobs', b, 'each blob name must be letters, digits, dots, hyphens, underscores or slashes');
+  for (const b of blobs) {
+    const problem = blobNameProblem(b);
+    if (problem !== undefined) throw bad('blobs', b, `each blob name must follow the blob naming rules: ${problem}`);
+  }
   return { blobName, blobs };
 }
 
@@ -108,7 +111,7 @@ function common(inp: Inputs, operation: Operation): CommonSettings {
   const { exportPipeline, importPipeline } = pipelines(inp, storageAccessMode);
   const identity = pipelineIdentity(inp);
   const apiVersion = inp.opt('api-version')!;
-  if (!/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(apiVersion)) throw bad('api-version', apiVersion, 'it must look like 2025-06-01-preview');
+  if (!isApiVersion(apiVersion)) throw bad('api-version', apiVersion, 'it must be a date that exists, optionally with -preview, like 2025-06-01-preview');
   const trigger = inp.choice<'enabled' | 'disabled'>('source-trigger');
   const artifacts = artifactList(inp);
   required(operation, 'artifacts', nonEmpty(artifacts), ': at least one repo, repo:tag or repo@sha256:<digest>');
@@ -175,8 +178,10 @@ function setup(inp: Inputs, c: CommonSettings): TransferSettings {
     const secret = (s.kind === 'export' ? c.exportPipeline : c.importPipeline).sasSecretUri;
     // setup stores a new version of the secret: a pipeline pinned to one version would never read it.
     if (c.storageAccessMode === 'sas-token' && secret !== undefined && /\/secrets\/[^/]+\/[0-9a-f]{32}$/i.test(new URL(secret).pathname)) {
-      throw new ConfigError(
-        `Input '${s.kind}-sas-secret-uri' is '${secret}': setup stores a new version of the secret, which a pipeline pinned to one version never reads; give the URI without the version`,
+      throw bad(
+        `${s.kind}-sas-secret-uri`,
+        secret,
+        'setup stores a new version of the secret, which a pipeline pinned to one version never reads; give the URI without the version',
       );
     }
   }

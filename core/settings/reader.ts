@@ -1,5 +1,5 @@
 /** Reading inputs by their kebab-case name, with the table's defaults and choices, and the one-line error for a bad one. */
-import { ConfigError } from '../errors';
+import { ConfigError, sanitize } from '../errors';
 import { INPUTS, inputSpec } from '../inputs';
 
 /** Where the front-end's inputs come from: GitHub's getInput or ADO's tl.getInput, by kebab-case name. */
@@ -10,9 +10,9 @@ export interface InputReader {
 
 const DEFAULTS: ReadonlyMap<string, string> = new Map(INPUTS.filter((i) => i.default !== undefined).map((i) => [i.name, i.default!]));
 
-/** One line: the input, its value, and what is allowed. */
+/** One line: the input, its value (sanitised: no credentials, control characters escaped, long values cut), and what is allowed. */
 export function bad(input: string, value: string, allowed: string): ConfigError {
-  return new ConfigError(`Input '${input}' is '${value}': ${allowed}`);
+  return new ConfigError(`Input '${input}' is '${sanitize(value)}': ${allowed}`);
 }
 
 export class Inputs {

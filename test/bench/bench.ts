@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { type LocalAzureEnv, localAzureDir } from '../local-azure/config';
+import { type LocalAzureEnv, localAzureDir, nodeOptionsForLocalAzure } from '../local-azure/config';
 import { seedImages } from '../local-azure/seed';
 import { createActionFixture, requestLog, stepInputs } from '../e2e/support/action-fixture';
 import { DIST_ENTRY, node24, runAction } from '../e2e/support/action-runner';
@@ -56,7 +56,7 @@ async function action(label: string, inputs: Record<string, string>, env: LocalA
     entry: DIST_ENTRY,
     node: node24() ?? process.execPath,
     timeoutMs: 40 * 60_000,
-    env: { NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --require ${path.join(__dirname, 'maxrss.cjs')}`, BENCH_RSS_FILE: rssFile },
+    env: { NODE_OPTIONS: `${nodeOptionsForLocalAzure()} --require ${path.join(__dirname, 'maxrss.cjs')}`, BENCH_RSS_FILE: rssFile },
   });
   if (r.exitCode !== 0) throw new Error(`${label}: the action failed (exit ${r.exitCode}):\n${r.log.slice(-3000)}`);
   const log = (await requestLog(env)).slice(before);

@@ -17,6 +17,8 @@ const env = loadEnv();
 const reg = env.registries.source;
 const ls = reg.loginServer;
 const front = `https://${ls}`;
+// skopeo (Go) cannot resolve *.localhost: it reaches the same front end by its 127.0.0.1 address.
+const skopeoHost = reg.address;
 const TOKEN_USER = '00000000-0000-0000-0000-000000000000';
 
 const unique = (prefix: string): string => `${prefix}-${randomBytes(4).toString('hex')}`;
@@ -210,7 +212,9 @@ describe('skopeo through the front end', () => {
 
   test('inspect with the refresh-token user gives the same digest as the backend', async () => {
     const refresh = await refreshToken();
-    const viaFront = JSON.parse(await skopeo(['inspect', '--tls-verify=false', '--creds', `${TOKEN_USER}:${refresh}`, `docker://${ls}/${repo}:v1`])) as {
+    const viaFront = JSON.parse(
+      await skopeo(['inspect', '--tls-verify=false', '--creds', `${TOKEN_USER}:${refresh}`, `docker://${skopeoHost}/${repo}:v1`]),
+    ) as {
       Digest: string;
     };
     const direct = JSON.parse(await skopeo(['inspect', '--tls-verify=false', `docker://${reg.backendUrl.replace(/^http:\/\//, '')}/${repo}:v1`])) as {
@@ -223,7 +227,7 @@ describe('skopeo through the front end', () => {
   test('copy into the front end (blob uploads streamed through) keeps the digest', async () => {
     const refresh = await refreshToken();
     const src = `docker://${reg.backendUrl.replace(/^http:\/\//, '')}/${repo}:v1`;
-    const dst = `docker://${ls}/${repo}-copy:v1`;
+    const dst = `docker://${skopeoHost}/${repo}-copy:v1`;
     await skopeo(['--insecure-policy', 'copy', '--src-tls-verify=false', '--dest-tls-verify=false', '--dest-creds', `${TOKEN_USER}:${refresh}`, src, dst]);
     const copied = JSON.parse(await skopeo(['inspect', '--tls-verify=false', '--creds', `${TOKEN_USER}:${refresh}`, dst])) as { Digest: string };
     const original = JSON.parse(await skopeo(['inspect', '--tls-verify=false', src])) as { Digest: string };
@@ -231,7 +235,7 @@ describe('skopeo through the front end', () => {
   });
 
   test('a wrong refresh token is refused', async () => {
-    await expect(skopeo(['inspect', '--tls-verify=false', '--creds', `${TOKEN_USER}:not-a-token`, `docker://${ls}/${repo}:v1`])).rejects.toThrow(
+    await expect(skopeo(['inspect', '--tls-verify=false', '--creds', `${TOKEN_USER}:not-a-token`, `docker://${skopeoHost}/${repo}:v1`])).rejects.toThrow(
       /unauthorized|401|invalid/i,
     );
   });

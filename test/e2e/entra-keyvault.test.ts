@@ -217,22 +217,34 @@ describe('metadata/endpoints', () => {
     expect(noSlash(String(claimsOf(token.token)['aud']))).toBe(noSlash(ARM_AUDIENCES[0]));
   });
 
-  test.each(['2019-05-01', '2020-06-01', '2022-09-01'])('api-version %s gives the array of clouds', async (version) => {
-    const r = await fetch(`${env.armEndpoint}/metadata/endpoints?api-version=${version}`);
-    const clouds = (await r.json()) as Array<{
-      name: string;
-      resourceManager: string;
-      authentication: Record<string, unknown>;
-      suffixes: Record<string, string>;
-    }>;
-    expect(clouds).toHaveLength(1);
-    expect(clouds[0]).toMatchObject({
+  const expectLocalCloud = (
+    cloud: { name: string; resourceManager: string; authentication: Record<string, unknown>; suffixes: Record<string, string> } | undefined,
+  ): void => {
+    expect(cloud).toMatchObject({
       name: 'LocalAzure',
       resourceManager: `${env.armEndpoint}/`,
       authentication: { audiences: [ARM_AUDIENCES[0]], tenant: 'common', identityProvider: 'AAD' },
+      // The hosts of the cloud's vaults, storage accounts and registries: what clients trust with a token.
+      suffixes: { storage: env.dnsSuffix, keyVaultDns: `vault.${env.dnsSuffix}`, acrLoginServer: `azurecr.${env.dnsSuffix}` },
     });
-    expect(noSlash(String(clouds[0]?.authentication['loginEndpoint']))).toBe(env.authorityHost);
-    expect(Object.keys(clouds[0]?.suffixes ?? {})).toEqual(expect.arrayContaining(['storage', 'keyVaultDns', 'acrLoginServer']));
+    expect(noSlash(String(cloud?.authentication['loginEndpoint']))).toBe(env.authorityHost);
+  };
+  type Cloud = { name: string; resourceManager: string; authentication: Record<string, unknown>; suffixes: Record<string, string> };
+
+  test.each(['2019-05-01', '2020-06-01'])('api-version %s gives the array of clouds', async (version) => {
+    const r = await fetch(`${env.armEndpoint}/metadata/endpoints?api-version=${version}`);
+    const clouds = (await r.json()) as Cloud[];
+    expect(clouds).toHaveLength(1);
+    expectLocalCloud(clouds[0]);
+  });
+
+  test('api-version 2022-09-01 gives the one cloud, with its host suffixes', async () => {
+    const r = await fetch(`${env.armEndpoint}/metadata/endpoints?api-version=2022-09-01`);
+    expectLocalCloud((await r.json()) as Cloud);
+    // Each data-plane host env.json names is under its suffix.
+    expect(new URL(env.keyVaultUrl).hostname.endsWith(`.vault.${env.dnsSuffix}`)).toBe(true);
+    expect(new URL(env.storage.source.blobEndpoint).hostname).toBe(`${env.storage.source.account}.blob.${env.dnsSuffix}`);
+    expect(env.registries.source.loginServer.split(':')[0]).toBe(`${env.registries.source.name}.azurecr.${env.dnsSuffix}`);
   });
 
   test('a missing api-version is a 400', async () => {
@@ -246,7 +258,14 @@ describe('Key Vault secrets', () => {
   test('an unauthenticated request gets the challenge naming the tenant and the vault resource', async () => {
     const r = await fetch(`${env.keyVaultUrl}secrets/anything/?api%2Dversion=2025-07-01`);
     expect(r.status).toBe(401);
-    expect(r.headers.get('www-authenticate')).toBe(`Bearer authorization="${env.authorityHost}/${env.tenantId}", resource="https://vault.azure.net"`);
+    expect(r.headers.get('www-authenticate')).toBe(`Bearer authorization="${env.authorityHost}/${env.tenantId}", resource="${KEY_VAULT_RESOURCE}"`);
+    // The SDK sends a token only to a vault under the challenge's resource; this one is.
+    expect(new URL(env.keyVaultUrl).hostname.endsWith(`.${new URL(KEY_VAULT_RESOURCE).hostname}`)).toBe(true);
+  });
+
+  test('the vault answers at its own host name only', async () => {
+    const r = await fetch(`${env.armEndpoint}/secrets/anything/?api-version=7.5`);
+    expect(r.status).toBe(404);
   });
 
   test('a token for another audience is refused', async () => {

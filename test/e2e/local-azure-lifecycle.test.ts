@@ -30,6 +30,7 @@ test('up writes env.json with exactly the documented fields, refuses a second up
   expect(Object.keys(envJson).sort()).toEqual(
     [
       'caCertPath',
+      'dnsSuffix',
       'armEndpoint',
       'authorityHost',
       'tenantId',
@@ -45,13 +46,22 @@ test('up writes env.json with exactly the documented fields, refuses a second up
   );
   const registries = envJson['registries'] as Record<string, Record<string, unknown>>;
   const storage = envJson['storage'] as Record<string, Record<string, unknown>>;
+  const suffix = String(envJson['dnsSuffix']);
+  expect(suffix).toMatch(/\.localhost$/);
   for (const side of ['source', 'target']) {
-    expect(Object.keys(registries[side]!).sort()).toEqual(['backendUrl', 'loginServer', 'name', 'resourceId']);
-    expect(Object.keys(storage[side]!).sort()).toEqual(['account', 'blobEndpoint', 'container', 'key']);
+    expect(Object.keys(registries[side]!).sort()).toEqual(['address', 'backendUrl', 'loginServer', 'name', 'resourceId']);
+    expect(Object.keys(storage[side]!).sort()).toEqual(['account', 'backendUrl', 'blobEndpoint', 'container', 'key']);
     expect(String(registries[side]!['loginServer'])).toBe(String(registries[side]!['loginServer']).toLowerCase());
+    // Data-plane hosts are named under the cloud's suffix, as metadata/endpoints declares; non-Node tools get 127.0.0.1.
+    expect(String(registries[side]!['loginServer'])).toMatch(new RegExp(`^[a-z0-9]+\\.azurecr\\.${suffix.replace(/\./g, '\\.')}:\\d+$`));
+    expect(String(registries[side]!['address'])).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(String(storage[side]!['blobEndpoint'])).toBe(
+      `https://${String(storage[side]!['account'])}.blob.${suffix}:${new URL(String(storage[side]!['blobEndpoint'])).port}/`,
+    );
+    expect(String(storage[side]!['backendUrl'])).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/[a-z0-9]+\/$/);
   }
-  for (const url of [envJson['armEndpoint'], envJson['authorityHost'], envJson['keyVaultUrl'], envJson['controlUrl']])
-    expect(String(url)).toMatch(/^https:\/\/127\.0\.0\.1:/);
+  expect(String(envJson['keyVaultUrl'])).toMatch(new RegExp(`^https://[a-z0-9-]+\\.vault\\.${suffix.replace(/\./g, '\\.')}:\\d+/$`));
+  for (const url of [envJson['armEndpoint'], envJson['authorityHost'], envJson['controlUrl']]) expect(String(url)).toMatch(/^https:\/\/127\.0\.0\.1:/);
 
   const running = pids();
   expect(running.length).toBe(4); // azurite, two registries, emulator

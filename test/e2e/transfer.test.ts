@@ -3,7 +3,7 @@
  * @azure/keyvault-secrets), plain ARM REST and skopeo: seed images, export them through a SAS from Key Vault,
  * copy the blob between storage accounts, import it (by hand and through the source trigger), compare digests.
  */
-import type { BlockBlobClient } from '@azure/storage-blob';
+import { BlockBlobClient } from '@azure/storage-blob';
 import { createHash, randomBytes } from 'node:crypto';
 import type { StorageEnv } from '../local-azure/config';
 import { seedImages, type SeededImage, skopeoDigest } from '../local-azure/seed';
@@ -59,10 +59,19 @@ function blobClient(s: StorageEnv, name: string, container = s.container): Block
   return containerClient(s, container, storageOpts).getBlockBlobClient(name);
 }
 
-/** Server-side copy from the source account to the target account; the source is authorised by a read SAS in its URL. */
+/**
+ * Server-side copy from the source account to the target account; the source is authorised by a read SAS in its URL,
+ * the target by a write SAS (an account-key signature cannot name a copy source on another account's host in the
+ * local Azure: docs/local-azure.md#one-azurite-for-both-accounts).
+ */
 async function copyBlob(name: string, targetContainer = inbox.container): Promise<void> {
   const source = `${containerUri(env.storage.source)}/${name}?${containerSas(env.storage.source, 'r')}`;
-  const res = await blobClient(inbox, name, targetContainer).syncCopyFromURL(source);
+  const target = new BlockBlobClient(
+    `${containerUri(inbox, targetContainer)}/${name}?${containerSas(inbox, 'cw', { container: targetContainer })}`,
+    undefined,
+    storageOpts,
+  );
+  const res = await target.syncCopyFromURL(source);
   expect(res.copyStatus).toBe('success');
 }
 

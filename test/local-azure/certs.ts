@@ -9,10 +9,11 @@ export interface Certs {
 }
 
 /**
- * A throwaway CA and one server certificate for 127.0.0.1 and localhost, made with openssl at every start.
- * A real CA (not a self-signed leaf) so that Node, curl and Go (the registries, skopeo) all accept the chain.
+ * A throwaway CA and one server certificate for 127.0.0.1, localhost and `dnsNames` (wildcards such as
+ * *.vault.<suffix>), made with openssl at every start. A real CA (not a self-signed leaf) so that Node, curl and Go
+ * (the registries, skopeo) all accept the chain.
  */
-export function makeCerts(dir: string): Certs {
+export function makeCerts(dir: string, dnsNames: readonly string[] = []): Certs {
   const p = (f: string): string => path.join(dir, f);
   const ossl = (...args: string[]): void => void execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   ossl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', p('ca.key'));
@@ -37,7 +38,7 @@ export function makeCerts(dir: string): Certs {
   ossl('req', '-new', '-key', p('server.key'), '-subj', '/CN=127.0.0.1', '-out', p('server.csr'));
   writeFileSync(
     p('server.ext'),
-    'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n',
+    `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=${['IP:127.0.0.1', 'DNS:localhost', ...dnsNames.map((n) => `DNS:${n}`)].join(',')}\n`,
   );
   ossl(
     'x509',

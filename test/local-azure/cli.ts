@@ -10,18 +10,39 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { makeCerts } from './certs';
-import { type EmulatorConfig, type LocalAzureEnv, localAzureDir, registryResourceId, SIDES, type StorageEnv } from './config';
+import {
+  blobEndpointOf,
+  type EmulatorConfig,
+  keyVaultUrl,
+  LOCAL_DNS_SUFFIX,
+  type LocalAzureEnv,
+  localAzureDir,
+  loginServerOf,
+  registryResourceId,
+  SIDES,
+  type StorageEnv,
+} from './config';
 import { type Managed, portInUse, runningProcesses, startProcess, stopProcesses, waitReady } from './processes';
 
 const HOST = '127.0.0.1';
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
+/** Node processes of the local Azure resolve *.localhost (its host names) through this preload. */
+const LOOPBACK_NAMES = path.join(__dirname, 'loopback-names.cjs');
 const START_TIMEOUT_MS = 20_000;
 
 function ports() {
   const o = Number(process.env['LOCAL_AZURE_PORT_OFFSET'] ?? 0);
   if (!Number.isInteger(o) || o < 0 || o > 20000)
     throw new Error(`LOCAL_AZURE_PORT_OFFSET must be a whole number from 0 to 20000, not ${process.env['LOCAL_AZURE_PORT_OFFSET']}`);
-  return { emulator: 8443 + o, acrSource: 8444 + o, acrTarget: 8445 + o, azurite: 10001 + o, registrySource: 5001 + o, registryTarget: 5002 + o };
+  return {
+    emulator: 8443 + o,
+    acrSource: 8444 + o,
+    acrTarget: 8445 + o,
+    storage: 8446 + o,
+    azurite: 10001 + o,
+    registrySource: 5001 + o,
+    registryTarget: 5002 + o,
+  };
 }
 
 interface Runtime {
@@ -63,32 +84,32 @@ async function up(): Promise<void> {
   rmSync(path.join(dir, 'env.json'), { force: true });
   const dataDir = mkdtempSync(path.join(tmpdir(), 'local-azure-'));
   writeFileSync(path.join(dir, 'runtime.json'), JSON.stringify({ dataDir } satisfies Runtime));
-  const certs = makeCerts(path.join(dir, 'certs'));
+  // The vaults, storage accounts and registries are named under the local cloud's suffix, like a custom cloud's.
+  const certs = makeCerts(
+    path.join(dir, 'certs'),
+    ['vault', 'blob', 'azurecr'].map((kind) => `*.${kind}.${LOCAL_DNS_SUFFIX}`),
+  );
   const caCertPath = path.join(dir, 'ca.pem');
   writeFileSync(caCertPath, readFileSync(certs.caCertPath));
 
   const subscriptionId = randomUUID();
   const resourceGroup = 'acr-transfer-local';
-  const storage: Record<'source' | 'target', StorageEnv> = {
-    source: {
-      account: 'sourcestore',
-      key: randomBytes(64).toString('base64'),
-      blobEndpoint: `https://${HOST}:${p.azurite}/sourcestore/`,
-      container: 'transfer',
-    },
-    target: {
-      account: 'targetstore',
-      key: randomBytes(64).toString('base64'),
-      blobEndpoint: `https://${HOST}:${p.azurite}/targetstore/`,
-      container: 'transfer',
-    },
-  };
+  const account = (name: string): StorageEnv => ({
+    account: name,
+    key: randomBytes(64).toString('base64'),
+    blobEndpoint: blobEndpointOf(name, p.storage),
+    backendUrl: `https://${HOST}:${p.azurite}/${name}/`,
+    container: 'transfer',
+  });
+  const storage: Record<'source' | 'target', StorageEnv> = { source: account('sourcestore'), target: account('targetstore') };
   const registryPorts = { source: { acr: p.acrSource, backend: p.registrySource }, target: { acr: p.acrTarget, backend: p.registryTarget } };
   const registryNames = { source: 'sourceregistry', target: 'targetregistry' };
 
   const emulatorConfig: EmulatorConfig = {
     host: HOST,
     port: p.emulator,
+    storagePort: p.storage,
+    azuriteUrl: `https://${HOST}:${p.azurite}`,
     certPath: certs.certPath,
     keyPath: certs.keyPath,
     caCertPath,
@@ -129,6 +150,8 @@ async function up(): Promise<void> {
       'azurite',
       process.execPath,
       [
+        '--require',
+        LOOPBACK_NAMES,
         path.join(REPO_ROOT, 'node_modules', 'azurite', 'dist', 'src', 'blob', 'main.js'),
         '--blobHost',
         HOST,
@@ -173,6 +196,7 @@ async function up(): Promise<void> {
 
   const env: LocalAzureEnv = {
     caCertPath,
+    dnsSuffix: LOCAL_DNS_SUFFIX,
     armEndpoint: `https://${HOST}:${p.emulator}`,
     authorityHost: `https://${HOST}:${p.emulator}`,
     tenantId: emulatorConfig.tenantId,
@@ -180,19 +204,21 @@ async function up(): Promise<void> {
     clientSecret: emulatorConfig.clientSecret,
     subscriptionId,
     resourceGroup,
-    keyVaultUrl: `https://${HOST}:${p.emulator}/`,
+    keyVaultUrl: keyVaultUrl(emulatorConfig),
     controlUrl: `https://${HOST}:${p.emulator}/_control`,
     registries: {
       source: {
         name: registryNames.source,
         resourceId: registryResourceId(subscriptionId, resourceGroup, registryNames.source),
-        loginServer: `${HOST}:${p.acrSource}`,
+        loginServer: loginServerOf(emulatorConfig.registries.source),
+        address: `${HOST}:${p.acrSource}`,
         backendUrl: emulatorConfig.registries.source.backendUrl,
       },
       target: {
         name: registryNames.target,
         resourceId: registryResourceId(subscriptionId, resourceGroup, registryNames.target),
-        loginServer: `${HOST}:${p.acrTarget}`,
+        loginServer: loginServerOf(emulatorConfig.registries.target),
+        address: `${HOST}:${p.acrTarget}`,
         backendUrl: emulatorConfig.registries.target.backendUrl,
       },
     },
@@ -221,11 +247,12 @@ function startEmulator(dir: string, config: EmulatorConfig): Array<{ managed: Ma
     dir,
     'emulator',
     process.execPath,
-    ['--import', 'tsx', path.join(__dirname, 'emulator', 'main.ts'), path.join(dir, 'emulator.json')],
+    ['--require', LOOPBACK_NAMES, '--import', 'tsx', path.join(__dirname, 'emulator', 'main.ts'), path.join(dir, 'emulator.json')],
     { ...process.env, NODE_EXTRA_CA_CERTS: config.caCertPath },
   );
   return [
     { managed, url: `https://${config.host}:${config.port}/_control/knobs` },
+    { managed, url: `https://${config.host}:${config.storagePort}/` },
     ...SIDES.map((side) => ({ managed, url: `https://${config.host}:${config.registries[side].port}/v2/` })),
   ];
 }
@@ -249,7 +276,8 @@ async function initStorage(storageJson: string): Promise<void> {
   const storage = JSON.parse(storageJson) as Record<'source' | 'target', StorageEnv>;
   for (const side of SIDES) {
     const s = storage[side];
-    const svc = new BlobServiceClient(s.blobEndpoint.replace(/\/$/, ''), new StorageSharedKeyCredential(s.account, s.key));
+    // Straight to Azurite: this child runs before anything resolves *.localhost for it.
+    const svc = new BlobServiceClient(s.backendUrl.replace(/\/$/, ''), new StorageSharedKeyCredential(s.account, s.key));
     await svc.getContainerClient(s.container).createIfNotExists();
   }
 }

@@ -8,11 +8,24 @@ export function localAzureDir(): string {
 export type Side = 'source' | 'target';
 export const SIDES: readonly Side[] = ['source', 'target'];
 
+/**
+ * The local cloud's DNS suffix: its vaults, storage accounts and registries are named under it, as a custom cloud's
+ * metadata/endpoints names them (RFC 6761 makes *.localhost loopback; loopback-names.cjs resolves it for Node).
+ */
+export const LOCAL_DNS_SUFFIX = 'local-azure.localhost';
+
+/** NODE_OPTIONS for a Node process that talks to the local Azure: `existing` plus the preload that resolves *.localhost. */
+export function nodeOptionsForLocalAzure(existing = process.env['NODE_OPTIONS']): string {
+  return [existing, '--require', path.join(__dirname, 'loopback-names.cjs')].filter(Boolean).join(' ');
+}
+
 export interface RegistryEnv {
   readonly name: string;
   readonly resourceId: string;
-  /** ACR-style login server served by the emulator (HTTPS, token-protected), lower case, no scheme. */
+  /** ACR-style login server served by the emulator (HTTPS, token-protected), lower case, no scheme: <name>.azurecr.<suffix>:<port>. */
   readonly loginServer: string;
+  /** The same front end as 127.0.0.1:<port>, for tools that cannot resolve *.localhost (skopeo). */
+  readonly address: string;
   /** The plain distribution registry behind it, for seeding (http, no auth). */
   readonly backendUrl: string;
 }
@@ -20,8 +33,10 @@ export interface RegistryEnv {
 export interface StorageEnv {
   readonly account: string;
   readonly key: string;
-  /** Path-style Azurite endpoint with a trailing slash, e.g. https://127.0.0.1:10001/srcstore/ */
+  /** The account's blob endpoint, with a trailing slash: https://<account>.blob.<suffix>:<port>/ (the emulator's storage front). */
   readonly blobEndpoint: string;
+  /** Path-style Azurite endpoint behind it, for tools that cannot resolve *.localhost: https://127.0.0.1:<port>/<account>/ */
+  readonly backendUrl: string;
   /** A container `up` creates. */
   readonly container: string;
 }
@@ -29,6 +44,8 @@ export interface StorageEnv {
 /** `.local-azure/env.json`: exactly the fields the issue names, so that any tool can drive the local Azure. */
 export interface LocalAzureEnv {
   readonly caCertPath: string;
+  /** The DNS suffix of the data-plane hosts (LOCAL_DNS_SUFFIX), as metadata/endpoints names it. */
+  readonly dnsSuffix: string;
   readonly armEndpoint: string;
   readonly authorityHost: string;
   readonly tenantId: string;
@@ -56,6 +73,10 @@ export interface EmulatorConfig {
   readonly host: string;
   /** ARM, Entra, Key Vault, the OIDC issuer and the control API share this HTTPS port. */
   readonly port: number;
+  /** The storage front (host-style account names, proxied to Azurite) listens here. */
+  readonly storagePort: number;
+  /** Azurite itself, path-style: https://127.0.0.1:<port> */
+  readonly azuriteUrl: string;
   readonly certPath: string;
   readonly keyPath: string;
   readonly caCertPath: string;
@@ -67,7 +88,7 @@ export interface EmulatorConfig {
   readonly subscriptionId: string;
   readonly resourceGroup: string;
   readonly location: string;
-  /** Name of the one Key Vault (an ARM resource whose vaultUri is the main port, i.e. env.keyVaultUrl). */
+  /** Name of the one Key Vault (an ARM resource whose vaultUri, env.keyVaultUrl, is <name>.vault.<suffix> on the main port). */
   readonly keyVaultName: string;
   readonly registries: { readonly source: EmulatorRegistryConfig; readonly target: EmulatorRegistryConfig };
   readonly storage: { readonly source: StorageEnv; readonly target: StorageEnv };
@@ -75,4 +96,19 @@ export interface EmulatorConfig {
 
 export function registryResourceId(subscriptionId: string, resourceGroup: string, name: string): string {
   return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.ContainerRegistry/registries/${name}`;
+}
+
+/** The vault's URL: https://<name>.vault.<suffix>:<port>/ (served on the emulator's main port). */
+export function keyVaultUrl(c: Pick<EmulatorConfig, 'keyVaultName' | 'port'>): string {
+  return `https://${c.keyVaultName}.vault.${LOCAL_DNS_SUFFIX}:${c.port}/`;
+}
+
+/** A registry's login server: <name>.azurecr.<suffix>:<port>, lower case. */
+export function loginServerOf(r: Pick<EmulatorRegistryConfig, 'name' | 'port'>): string {
+  return `${r.name}.azurecr.${LOCAL_DNS_SUFFIX}:${r.port}`.toLowerCase();
+}
+
+/** An account's blob endpoint: https://<account>.blob.<suffix>:<port>/ (the emulator's storage front). */
+export function blobEndpointOf(account: string, storagePort: number): string {
+  return `https://${account}.blob.${LOCAL_DNS_SUFFIX}:${storagePort}/`;
 }

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { run } from '../../action/main';
 import { createServices } from '../../core/azure/services';
+import { ConfigError } from '../../core/errors';
 import type { TransferReport } from '../../core/report';
 import { runOperation } from '../../core/run';
 // The same module main.ts gets for '@actions/core' (jest.config.js moduleNameMapper).
@@ -245,5 +246,60 @@ describe('run: cancellation', () => {
     expect(written.error).toMatch(/Cancelled \(SIGUSR2\).*re-run/);
     expect(calls('setFailed')).toHaveLength(1);
     expect(fake.summaryText).toContain('cancelled');
+  });
+});
+
+describe('run: the timeout-minutes deadline', () => {
+  const timeout = { ...baseInputs, 'timeout-minutes': '0.002' }; // 120 ms
+
+  it('aborts the operation with a time-out that names what was in flight', async () => {
+    setInputs(timeout);
+    let reason: unknown;
+    mockedRun.mockImplementation(
+      (_s, host) =>
+        new Promise((resolve) => {
+          host.budget.inFlight.start("GET export run 'expx1' on registry 'sourcereg'");
+          host.budget.signal.addEventListener('abort', () => {
+            reason = host.budget.signal.reason;
+            resolve(report({ outcome: 'timed-out', error: 'timed out' }));
+          });
+        }),
+    );
+    const exit = jest.fn();
+    await run({ signals: ['SIGUSR2'], graceMs: 2000, exit });
+    expect(reason).toMatchObject({
+      name: 'CancelledError',
+      reason: 'timeout',
+      message: "the operation timed out after 0.002 minutes ('timeout-minutes')",
+      inFlight: ["GET export run 'expx1' on registry 'sourcereg'"],
+    });
+    expect(exit).not.toHaveBeenCalled();
+  });
+
+  it('when the operation does not unwind, the step writes a timed-out report of what was in flight and exits within the grace', async () => {
+    setInputs(timeout);
+    mockedRun.mockImplementation((_s, host) => {
+      host.budget.inFlight.start("GET export run 'expx1' on registry 'sourcereg'");
+      return new Promise(() => undefined);
+    });
+    const started = Date.now();
+    const code = await new Promise<number>((resolve) => void run({ signals: ['SIGUSR2'], graceMs: 100, exit: resolve }));
+    expect(code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(1500);
+    const written = JSON.parse(readFileSync(fake.outputs()['report-path']!, 'utf8')) as TransferReport;
+    expect(written.outcome).toBe('timed-out');
+    expect(written.error).toBe(
+      "the operation timed out after 0.002 minutes ('timeout-minutes'); in flight: GET export run 'expx1' on registry 'sourcereg'; a re-run with the same inputs resumes",
+    );
+    expect(calls('setFailed')).toEqual([[written.error]]);
+  });
+
+  it('a host the cloud does not name fails the step in one line, without a report', async () => {
+    mockedServices.mockRejectedValue(new ConfigError("Input 'export-sas-secret-uri' is 'https://evil.example/secrets/x': its host is not a Key Vault"));
+    await run({ signals: ['SIGUSR2'], exit: jest.fn() });
+    expect(stdoutCommands('error')).toEqual(["Input 'export-sas-secret-uri' is 'https://evil.example/secrets/x': its host is not a Key Vault"]);
+    expect(calls('setFailed')).toEqual([]);
+    expect(mockedRun).not.toHaveBeenCalled();
+    expect(fake.outputs()['report-path']).toBeUndefined();
   });
 });

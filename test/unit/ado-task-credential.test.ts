@@ -82,7 +82,7 @@ describe('connectionCloud', () => {
       authorityHost: 'https://login.microsoftonline.com',
       disableInstanceDiscovery: false,
     });
-    expect(h.calls).toEqual([`${arm}/metadata/endpoints?api-version=2015-01-01`]);
+    expect(h.calls).toEqual([`${arm}/metadata/endpoints?api-version=2022-09-01`]);
   });
 
   it('refuses an Azure Stack connection without an ARM URL', async () => {

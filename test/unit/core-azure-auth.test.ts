@@ -50,10 +50,13 @@ describe('resolveCloud', () => {
     expect(cloud).toMatchObject({ authorityHost: 'https://login.example.test', disableInstanceDiscovery: true, armEndpoint: 'https://management.azure.com' });
   });
 
-  test('a custom ARM endpoint is discovered from metadata/endpoints (object form)', async () => {
+  test('a custom ARM endpoint is discovered from metadata/endpoints (object form); its host suffixes too', async () => {
     const http = new FakeHttp().on('GET', 'https://arm.stack.test/metadata/endpoints', {
       status: 200,
-      body: { authentication: { loginEndpoint: 'https://login.stack.test/', audiences: ['https://management.stack.test/abc'] } },
+      body: {
+        authentication: { loginEndpoint: 'https://login.stack.test/', audiences: ['https://management.stack.test/abc'] },
+        suffixes: { storage: 'stack.test', keyVaultDns: '.vault.stack.test', acrLoginServer: 'azurecr.stack.test' },
+      },
     });
     const logs: string[] = [];
     const cloud = await resolveCloud(auth({ environment: 'AzureStack', resourceManagerEndpoint: 'https://arm.stack.test/' }), {
@@ -66,10 +69,30 @@ describe('resolveCloud', () => {
       armScope: 'https://management.stack.test/abc/.default',
       authorityHost: 'https://login.stack.test',
       disableInstanceDiscovery: true,
+      suffixes: { storage: ['stack.test'], keyVault: ['vault.stack.test'], registry: ['azurecr.stack.test'] },
+      keyVaultScope: 'https://vault.stack.test/.default',
     });
     expect(cloud.tenantOverride).toBeUndefined();
-    expect(new URL(http.calls[0]!.url).searchParams.get('api-version')).toBe('2015-01-01');
+    expect(new URL(http.calls[0]!.url).searchParams.get('api-version')).toBe('2022-09-01');
     expect(logs.join('\n')).toMatch(/metadata\/endpoints/);
+  });
+
+  test('a cloud that refuses api-version 2022-09-01 is read in the 2015 form, its suffixes derived from the ARM host', async () => {
+    const http = new FakeHttp()
+      .on('GET', (u) => u.searchParams.get('api-version') === '2022-09-01', { status: 400, body: { error: { code: 'InvalidApiVersionParameter' } } })
+      .on('GET', (u) => u.searchParams.get('api-version') === '2015-01-01', {
+        status: 200,
+        body: { authentication: { loginEndpoint: 'https://adfs.local.azurestack.external/adfs/', audiences: ['https://management.adfs.azurestack.local/x'] } },
+      });
+    const cloud = await resolveCloud(auth({ environment: 'AzureStack', resourceManagerEndpoint: 'https://management.local.azurestack.external' }), {
+      httpClient: http,
+    });
+    expect(http.calls.map((c) => new URL(c.url).searchParams.get('api-version'))).toEqual(['2022-09-01', '2015-01-01']);
+    expect(cloud.suffixes).toEqual({
+      storage: ['local.azurestack.external'],
+      keyVault: ['vault.local.azurestack.external'],
+      registry: ['azsacr.local.azurestack.external'],
+    });
   });
 
   test('the array form picks the entry of this ARM endpoint', async () => {
@@ -85,7 +108,12 @@ describe('resolveCloud', () => {
       ],
     });
     const cloud = await resolveCloud(auth({ resourceManagerEndpoint: 'https://arm.two.test' }), { httpClient: http });
-    expect(cloud).toMatchObject({ authorityHost: 'https://login.two.test', armScope: 'https://two/.default', keyVaultDnsSuffix: 'vault.two.test' });
+    expect(cloud).toMatchObject({
+      authorityHost: 'https://login.two.test',
+      armScope: 'https://two/.default',
+      // Named by the document, or derived from the ARM host (not management.<…> here: nothing derived).
+      suffixes: { storage: [], keyVault: ['vault.two.test'], registry: [] },
+    });
   });
 
   test('an ADFS login endpoint means tenant "adfs" and the host without /adfs', async () => {
@@ -126,16 +154,19 @@ describe('resolveCloud', () => {
   test('a host credential’s cloud is known by its ARM endpoint', async () => {
     const cloud = await cloudForArmEndpoint('https://management.usgovcloudapi.net/', {}, { httpClient: new FakeHttp() });
     expect(cloud.name).toBe('AzureUSGovernment');
+    // A connection that names its audience and authority: the document is still read for the host suffixes, and when
+    // it cannot be, the cloud is built from the connection with suffixes derived from the ARM host.
     const custom = await cloudForArmEndpoint(
-      'https://arm.x.test',
+      'https://management.x.test',
       { armAudience: 'https://aud.x.test/', authorityHost: 'https://login.x.test' },
-      { httpClient: new FakeHttp() },
+      { httpClient: new FakeHttp().on('GET', 'https://management.x.test/metadata/endpoints', { status: 404, body: 'none' }) },
     );
     expect(custom).toMatchObject({
       name: 'custom',
       armScope: 'https://aud.x.test/.default',
       authorityHost: 'https://login.x.test',
       disableInstanceDiscovery: true,
+      suffixes: { storage: ['x.test'], keyVault: ['vault.x.test'], registry: ['azsacr.x.test'] },
     });
   });
 });

@@ -1,3 +1,4 @@
+import * as dns from 'node:dns';
 import * as net from 'node:net';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { isLoopback } = require('../egress-guard.cjs') as { isLoopback: (h: unknown) => boolean };
@@ -13,6 +14,15 @@ describe('egress guard', () => {
       expect(isLoopback(h)).toBe(false);
     },
   );
+
+  test('answers localhost and *.localhost (the local Azure’s host names) with 127.0.0.1, without the resolver', async () => {
+    expect(isLoopback('acrtransferkv.vault.local-azure.localhost')).toBe(true);
+    expect(await dns.promises.lookup('acrtransferkv.vault.local-azure.localhost')).toEqual({ address: '127.0.0.1', family: 4 });
+    const all = await new Promise<dns.LookupAddress[]>((resolve, reject) =>
+      dns.lookup('sourcestore.blob.local-azure.localhost', { all: true }, (e, a) => (e ? reject(e) : resolve(a))),
+    );
+    expect(all).toEqual([{ address: '127.0.0.1', family: 4 }]);
+  });
 
   test('is installed in this process and blocks a non-loopback host before any lookup', async () => {
     expect((net.Socket.prototype.connect as unknown as { egressGuard?: boolean }).egressGuard).toBe(true);

@@ -163,7 +163,14 @@ const REFUSED: readonly Row[] = [
     { 'pipeline-identity': 'me' },
     /^Input 'pipeline-identity' is 'me': it must be system or the resource id/,
   ],
-  ['api-version has the date form', 'check', { 'api-version': 'latest' }, "Input 'api-version' is 'latest': it must look like 2025-06-01-preview"],
+  [
+    'api-version has the date form',
+    'check',
+    { 'api-version': 'latest' },
+    "Input 'api-version' is 'latest': it must be a date that exists, optionally with -preview, like 2025-06-01-preview",
+  ],
+  ['api-version is a date that exists', 'check', { 'api-version': '2025-13-45-preview' }, /^Input 'api-version' is '2025-13-45-preview': it must be a date/],
+  ['api-version has no 30 February', 'check', { 'api-version': '2025-02-30' }, /^Input 'api-version' is '2025-02-30': it must be a date/],
   [
     'an artifact follows the reference grammar',
     'export',
@@ -179,7 +186,16 @@ const REFUSED: readonly Row[] = [
   ],
   ['transfer needs artifacts', 'transfer', { artifacts: ' , ' }, /^Input 'artifacts' is required for operation 'transfer'/],
   ['blob-name has its grammar', 'export', { 'blob-name': '-x' }, /^Input 'blob-name' is '-x': it must be 1 to 200 letters/],
-  ['blobs have their grammar', 'import', { blobs: 'a b' }, /^Input 'blobs' is 'a b': each blob name must be/],
+  ['blobs have their grammar', 'import', { blobs: 'a b' }, /^Input 'blobs' is 'a b': each blob name must follow the blob naming rules: .*letters/],
+  [
+    'a blob name has no .. segment',
+    'import',
+    { blobs: 'a/../../../etc/passwd' },
+    /^Input 'blobs' is 'a\/\.\.\/\.\.\/\.\.\/etc\/passwd': .*no empty, '\.' or '\.\.' path segment/,
+  ],
+  ['a blob name has no empty segment', 'import', { blobs: 'a//b' }, /^Input 'blobs' is 'a\/\/b': .*no empty/],
+  ['a blob name does not end in a dot', 'import', { blobs: 'blob.' }, /^Input 'blobs' is 'blob\.': .*does not end in a dot or a slash/],
+  ['a blob name has at most 1024 characters', 'import', { blobs: 'b'.repeat(1025) }, /^Input 'blobs' is 'b{200}… \(1025 characters\)': .*1 to 1024 characters/],
   [
     'a list starting with [ is a JSON array of strings',
     'import',
@@ -270,6 +286,141 @@ const REFUSED: readonly Row[] = [
   ],
   ['purge-untagged needs artifacts', 'cleanup', { 'purge-untagged': 'true' }, /^Input 'artifacts' is required with 'purge-untagged'/],
   ['older-than-days is 0 to 3650', 'cleanup', { 'older-than-days': '-1' }, "Input 'older-than-days' is '-1': it must be a whole number from 0 to 3650"],
+  // Hostile values: anything that would move a request to another path or host, or confuse a log.
+  [
+    'a registry id has no .. resource group',
+    'check',
+    { 'source-registry': `/subscriptions/${GUID}/resourceGroups/../providers/Microsoft.ContainerRegistry/registries/srcreg` },
+    /^Input 'source-registry' is '.*': the resource group in a resource id must be .*not '\.' or '\.\.'/,
+  ],
+  [
+    'a registry id names its subscription by GUID',
+    'check',
+    { 'source-registry': '/subscriptions/sub1/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/srcreg' },
+    /^Input 'source-registry' is '.*': the subscription in a resource id must be a subscription id \(a GUID\)/,
+  ],
+  [
+    'a registry id has no extra segments',
+    'check',
+    { 'source-registry': `/subscriptions/${GUID}/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/srcreg/../other` },
+    /^Input 'source-registry' is '.*': a resource id must look like/,
+  ],
+  [
+    'a resource group next to a full id must not contradict it',
+    'check',
+    { 'source-registry': SRC_ID, 'source-resource-group': 'other' },
+    /^Input 'source-resource-group' is 'other': it contradicts the resource group 'rg' of 'source-registry'/,
+  ],
+  [
+    'a resource group is not ..',
+    'check',
+    { 'source-registry': 'myregistry', 'source-resource-group': '..' },
+    /^Input 'source-resource-group' is '\.\.': it must be/,
+  ],
+  [
+    'a user-assigned identity id has valid segments',
+    'check',
+    { 'pipeline-identity': `/subscriptions/${GUID}/resourceGroups/../providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1` },
+    /^Input 'pipeline-identity' is '.*': the resource group in a resource id must be/,
+  ],
+  [
+    'tenant-id is a GUID or a domain, not ..',
+    'check',
+    { 'tenant-id': '..' },
+    /^Input 'tenant-id' is '\.\.': it must be the tenant's GUID or one of its domain names/,
+  ],
+  ['tenant-id is no path', 'check', { 'tenant-id': 'contoso.com/../x' }, /^Input 'tenant-id' is 'contoso\.com\/\.\.\/x': it must be the tenant's GUID/],
+  [
+    'a 10,000-character repository is refused in one short line',
+    'export',
+    { artifacts: `${'a'.repeat(10_000)}:v1` },
+    /^Input 'artifacts' is 'a{200}… \(10003 characters\)': each artifact must be .*at most 255 characters/,
+  ],
+  [
+    'control characters in an artifact are echoed escaped',
+    'export',
+    { artifacts: 'app:v1\u001b[31mred' },
+    /^Input 'artifacts' is 'app:v1\\u001b\[31mred': each artifact must be/,
+  ],
+  [
+    'a storage URI has no fragment',
+    'check',
+    { 'export-storage-uri': `${EXPORT_URI}#frag` },
+    /^Input 'export-storage-uri' is '.*#frag': it must be the URL of .* without a fragment/,
+  ],
+  [
+    'a storage URI has no user name or password, and the error does not repeat it',
+    'check',
+    { 'export-storage-uri': 'https://user:hunter2@srcacct.blob.core.windows.net/transfer' },
+    /^Input 'export-storage-uri' is 'https:\/\/REDACTED@srcacct\.blob\.core\.windows\.net\/transfer': it must be the URL of .* without a user name or password/,
+  ],
+  [
+    'a storage URI has no .. segment (before URL resolution removes it)',
+    'check',
+    { 'export-storage-uri': 'https://srcacct.blob.core.windows.net/other/../transfer' },
+    /^Input 'export-storage-uri' is '.*': it must be the URL of .* without '\.' or '\.\.' path segments/,
+  ],
+  [
+    'a storage URI has no backslash',
+    'check',
+    { 'export-storage-uri': 'https://srcacct.blob.core.windows.net\\transfer' },
+    /^Input 'export-storage-uri' is '.*': it must be the URL of .* without '\.' or '\.\.' path segments or backslashes/,
+  ],
+  [
+    'a storage URI has at most 2048 characters',
+    'check',
+    { 'export-storage-uri': `https://srcacct.blob.core.windows.net/${'c'.repeat(2100)}` },
+    /^Input 'export-storage-uri' is '.{200}… \(2138 characters\)': it must be an https URL .* at most 2048 characters/,
+  ],
+  [
+    'a secret URI has no user name or password',
+    'check',
+    { 'export-sas-secret-uri': 'https://me:hunter2@kv.vault.azure.net/secrets/acrsas' },
+    /^Input 'export-sas-secret-uri' is 'https:\/\/REDACTED@kv.*without a user name or password/,
+  ],
+  [
+    'a secret URI has no query',
+    'check',
+    { 'export-sas-secret-uri': `${SECRET}?x=1` },
+    /^Input 'export-sas-secret-uri' is '.*': it must be the URL of .* without a query string/,
+  ],
+  [
+    'resource-manager-endpoint has no query or fragment',
+    'check',
+    { 'resource-manager-endpoint': 'https://management.example/#x' },
+    /^Input 'resource-manager-endpoint' is '.*': it must be the URL of .* without a fragment/,
+  ],
+  [
+    "creds' resourceManagerEndpointUrl follows the URL grammar",
+    'check',
+    { creds: JSON.stringify({ clientId: GUID, clientSecret: 's3cret', tenantId: GUID, resourceManagerEndpointUrl: 'http://management.example' }) },
+    /^Input 'creds' is 'http:\/\/management\.example': it must be an https URL/,
+  ],
+  [
+    'client-secret and client-certificate are not both given',
+    'check',
+    { 'client-secret': 's3cret', 'client-certificate': '/tmp/cert.pem' },
+    "Inputs 'client-secret' and 'client-certificate' are both given: a service principal signs in with one of them; remove the other",
+  ],
+  [
+    'managed-identity does not take a secret',
+    'check',
+    { 'auth-type': 'managed-identity', 'client-secret': 's3cret' },
+    "Input 'client-secret' is given but 'auth-type' is managed-identity, which does not use it: remove it, or set 'auth-type' to service-principal",
+  ],
+  [
+    'oidc does not take creds with a secret',
+    'check',
+    { 'auth-type': 'oidc', creds: JSON.stringify({ clientId: GUID, clientSecret: 's3cret', tenantId: GUID }) },
+    /^Input 'creds' with a clientSecret is given but 'auth-type' is oidc/,
+  ],
+  [
+    'environment and resource-manager-endpoint do not contradict each other',
+    'check',
+    { environment: 'AzureUSGovernment', 'resource-manager-endpoint': 'https://management.azure.com' },
+    /^Input 'resource-manager-endpoint' is 'https:\/\/management\.azure\.com': it contradicts 'environment' AzureUSGovernment/,
+  ],
+  ['audience is a URI', 'check', { audience: 'api://x y' }, /^Input 'audience' is 'api:\/\/x y': it must be a URI/],
 ];
 
 describe('parseSettings refuses, in one line, before any Azure call', () => {
@@ -284,8 +435,11 @@ describe('parseSettings refuses, in one line, before any Azure call', () => {
     } catch (e) {
       message = (e as Error).message;
     }
-    expect(message).not.toMatch(/[\r\n]/);
+    // eslint-disable-next-line no-control-regex -- control characters are what it looks for
+    expect(message).not.toMatch(/[\u0000-\u001f\u007f]/);
+    expect(message.length).toBeLessThan(700);
     expect(message).not.toContain('SuperSecretSig123');
+    expect(message).not.toContain('hunter2');
   });
 
   it('has a row for every input whose value is checked (the table has no unchecked choice)', () => {
@@ -366,6 +520,20 @@ describe('parseSettings proves what each operation needs', () => {
     expect(unset.sourceTrigger).toBe(false);
     expect('sourceTriggerWanted' in unset).toBe(false);
     expect(parse('transfer', { 'update-pipelines': 'False' }).updatePipelines).toBe(false);
+  });
+
+  it('accepts what the stricter grammar must still let through', () => {
+    expect(parse('check', { 'tenant-id': 'contoso.onmicrosoft.com' }).auth.tenantId).toBe('contoso.onmicrosoft.com');
+    expect(parse('check', { 'source-registry': SRC_ID, 'source-resource-group': 'RG' }).source?.resourceGroup).toBe('rg');
+    expect(parse('check', { 'source-registry': 'myregistry', 'source-resource-group': 'my.group(1)', 'subscription-id': GUID }).source?.resourceGroup).toBe(
+      'my.group(1)',
+    );
+    expect(parse('check', { 'api-version': '2024-02-29-preview' }).apiVersion).toBe('2024-02-29-preview');
+    expect(parse('import', { blobs: 'dir/sub/acrtransfer-1a2b-1,a.b..c' }).blobs).toEqual(['dir/sub/acrtransfer-1a2b-1', 'a.b..c']);
+    expect(parse('export', { artifacts: `${'a'.repeat(255)}:v1` }).artifacts).toHaveLength(1);
+    expect(parse('check', { 'export-storage-uri': 'https://127.0.0.1:10001/acct1/transfer', 'export-sas-secret-uri': SECRET }).exportPipeline.storageUri).toBe(
+      'https://127.0.0.1:10001/acct1/transfer',
+    );
   });
 
   it('import without blobs is fine with the source trigger on, and in a dry run', () => {

@@ -2,16 +2,20 @@
  * The one way to ARM, shared by both ARM clients (pipelines.ts, access.ts): @azure/core-client's ServiceClient (bearer
  * auth) with the pipeline's own retries off. core/retry.ts does the retrying (408/429/5xx, connection resets,
  * Retry-After) and the polling, so both are bounded by the run's deadline, cancellable by its signal, and testable
- * with a fake HttpClient and Clock.
+ * with a fake HttpClient and Clock. Each attempt has its own time limit (request-bounds.ts), and a token ARM stops
+ * accepting mid-run gets one fresh sign-in (sign-in.ts).
  */
 import type { TokenCredential } from '@azure/core-auth';
 import { ServiceClient } from '@azure/core-client';
 import { createHttpHeaders, createPipelineRequest, type HttpClient, type HttpHeaders, type HttpMethods } from '@azure/core-rest-pipeline';
-import { withoutTrailingSlash } from '../../domain/urls';
+import type { InFlight } from '../../budget';
+import { hasDotSegment, withoutTrailingSlash } from '../../domain/urls';
 import { AzureRequestError, CancelledError, ConfigError, errorMessage } from '../../errors';
 import type { Logger } from '../../ports';
 import { abortError, type Clock, type PollOptions, realClock, retry } from '../../retry';
 import { DEFAULT_HTTP_RETRY, type HttpRetryPolicy, isRetryableError, isTransientStatus, retryAfterMs, TransientHttpError } from '../http-retry';
+import { boundedAttempt, REQUEST_TIMEOUT_MS } from '../request-bounds';
+import { isRefusedToken, refusedAgainFix, type SignInRenewal } from '../sign-in';
 import { correlationOf, describe, errorOf, fixFor, responseError, type Target } from './errors';
 import type { ListResult } from './models';
 
@@ -32,6 +36,12 @@ export interface ArmTransportOptions {
   /** LRO polling interval when the service sends no Retry-After: first, and maximum after backing off. */
   readonly poll?: { readonly intervalMs: number; readonly maxIntervalMs: number };
   readonly logger?: Pick<Logger, 'debug'>;
+  /** Each attempt's own time limit; default REQUEST_TIMEOUT_MS.arm. */
+  readonly timeoutMs?: number;
+  /** The requests in flight (the run budget's), named for the time-out report. */
+  readonly inFlight?: InFlight;
+  /** Signs in again once when ARM refuses the token mid-run; `credential` is then the session itself. */
+  readonly signIn?: SignInRenewal;
 }
 
 export interface ArmResponse {
@@ -50,7 +60,9 @@ export class ArmTransport {
   readonly signal: AbortSignal | undefined;
   /** LRO polling intervals. */
   readonly poll: { readonly intervalMs: number; readonly maxIntervalMs: number };
-  private readonly client: ServiceClient;
+  private client: ServiceClient;
+  /** The sign-in generation `client` was built in: its bearer policy caches that sign-in's token. */
+  private clientGeneration: number;
   private readonly endpoint: string;
   private readonly retryPolicy: HttpRetryPolicy;
 
@@ -60,19 +72,38 @@ export class ArmTransport {
     this.signal = o.signal;
     this.retryPolicy = o.retry ?? DEFAULT_HTTP_RETRY;
     this.poll = o.poll ?? { intervalMs: 2000, maxIntervalMs: 30_000 };
-    this.client = new ServiceClient({
+    this.clientGeneration = o.signIn?.generation ?? 0;
+    this.client = this.newClient();
+  }
+
+  private newClient(): ServiceClient {
+    return new ServiceClient({
       endpoint: this.endpoint,
-      credential: o.credential,
-      credentialScopes: o.scope,
+      credential: this.o.credential,
+      credentialScopes: this.o.scope,
       // One retry layer only: ours (core/retry.ts).
       retryOptions: { maxRetries: 0 },
       userAgentOptions: { userAgentPrefix: 'acr-transfer' },
-      ...(o.httpClient ? { httpClient: o.httpClient } : {}),
+      ...(this.o.httpClient ? { httpClient: this.o.httpClient } : {}),
     });
   }
 
-  /** `path` is a resource id path (starting with /subscriptions); adds the api-version. */
+  /** The client of the current sign-in: one built before a fresh sign-in would send the refused token again. */
+  private current(): ServiceClient {
+    const generation = this.o.signIn?.generation ?? 0;
+    if (generation !== this.clientGeneration) {
+      this.client = this.newClient();
+      this.clientGeneration = generation;
+    }
+    return this.client;
+  }
+
+  /**
+   * `path` is a resource id path (starting with /subscriptions); adds the api-version. No segment may be `.` or `..`:
+   * URL resolution would turn the request into one on another resource (settings refuse them; this is the backstop).
+   */
   url(path: string, apiVersion: string): string {
+    if (hasDotSegment(path)) throw new ConfigError(`refusing the ARM path '${path}': it has a '.' or '..' segment`);
     return `${this.endpoint}${path
       .split('/')
       .map((s) => encodeURIComponent(s))
@@ -131,19 +162,44 @@ export class ArmTransport {
     return out;
   }
 
-  /** One request with bounded retries on 408/429/5xx and connection errors; other statuses are returned. */
+  /**
+   * One request with bounded retries on 408/429/5xx and connection errors, each attempt time-limited; other statuses
+   * are returned. A token ARM refuses (401 InvalidAuthenticationToken) gets one fresh sign-in and one more try.
+   */
   async send(method: string, url: string, body: unknown, t: Target): Promise<ArmResponse> {
+    const entry = this.o.inFlight?.start(describe(t));
     try {
-      return await retry(
-        async () => {
+      const seen = this.clientGeneration;
+      const res = await this.attempts(method, url, body, t, (note) => entry?.note(note));
+      const signIn = this.o.signIn;
+      if (!signIn) return res;
+      const refused = errorOf(res.body, res.text);
+      if (!isRefusedToken(res.status, refused.code)) return res;
+      signIn.renew(seen, `${describe(t)}: HTTP 401 ${refused.code}`);
+      const again = await this.attempts(method, url, body, t, (note) => entry?.note(note));
+      if (again.status !== 401) return again;
+      const { code, message } = errorOf(again.body, again.text);
+      throw new AzureRequestError(describe(t), 401, code || 'HTTP401', message || 'unauthorized', correlationOf(again.headers), refusedAgainFix(signIn));
+    } catch (e) {
+      throw this.failure(e, t);
+    } finally {
+      entry?.done();
+    }
+  }
+
+  /** The bounded retries of one request. */
+  private attempts(method: string, url: string, body: unknown, t: Target, note: (text: string) => void): Promise<ArmResponse> {
+    return retry(
+      () =>
+        boundedAttempt({ signal: this.signal, timeoutMs: this.o.timeoutMs ?? REQUEST_TIMEOUT_MS.arm }, describe(t), async (abortSignal) => {
           const request = createPipelineRequest({
             url,
             method: method as HttpMethods,
             headers: createHttpHeaders({ accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }),
             ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-            ...(this.signal ? { abortSignal: this.signal } : {}),
+            abortSignal,
           });
-          const res = await this.client.sendRequest(request);
+          const res = await this.current().sendRequest(request);
           const text = res.bodyAsText ?? '';
           let parsed: unknown;
           try {
@@ -156,18 +212,19 @@ export class ArmTransport {
             throw new TransientHttpError(res.status, retryAfterMs(res.headers, this.clock.now()), code, message, correlationOf(res.headers));
           }
           return { status: res.status, headers: res.headers, text, body: parsed };
+        }),
+      {
+        ...this.retryPolicy,
+        retryable: isRetryableError,
+        clock: this.clock,
+        ...(this.signal ? { signal: this.signal } : {}),
+        ...(this.o.deadline !== undefined ? { deadline: this.o.deadline } : {}),
+        onRetry: (e, attempt, delay) => {
+          note(`retrying after ${errorMessage(e)}`);
+          this.o.logger?.debug(`${describe(t)}: ${errorMessage(e)}; retry ${attempt} in ${delay} ms`);
         },
-        {
-          ...this.retryPolicy,
-          retryable: isRetryableError,
-          clock: this.clock,
-          ...(this.signal ? { signal: this.signal } : {}),
-          onRetry: (e, attempt, delay) => this.o.logger?.debug(`${describe(t)}: ${errorMessage(e)}; retry ${attempt} in ${delay} ms`),
-        },
-      );
-    } catch (e) {
-      throw this.failure(e, t);
-    }
+      },
+    );
   }
 
   /** What `send` throws once retrying is over: always an AzureRequestError, unless cancelled or misconfigured. */

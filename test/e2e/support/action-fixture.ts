@@ -19,6 +19,8 @@ export interface RequestLogEntry {
   readonly path: string;
   readonly status: number;
   readonly fault?: string;
+  /** The client went away before the whole answer reached it (e.g. it gave up on a held answer). */
+  readonly clientGone?: true;
 }
 
 export interface ArmRun {

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { INPUTS } from '../../../core/inputs';
 import type { TransferReport } from '../../../core/report';
-import type { LocalAzureEnv } from '../../local-azure/config';
+import { type LocalAzureEnv, nodeOptionsForLocalAzure } from '../../local-azure/config';
 import { underCi } from '../../prerequisites';
 import { parseFileCommand, parseWorkflowCommands, visibleLog, type WorkflowCommand } from './workflow-commands';
 
@@ -192,7 +192,9 @@ export async function runAction(opts: ActionRunOptions): Promise<ActionRun> {
     RUNNER_TEMP: runnerTemp,
     RUNNER_TOOL_CACHE: path.join(root, 'tool-cache'),
     ...files,
-    ...pick(process.env, ['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS', 'EGRESS_GUARD_LOG', 'TMPDIR']),
+    ...pick(process.env, ['NODE_EXTRA_CA_CERTS', 'EGRESS_GUARD_LOG', 'TMPDIR']),
+    // The local Azure's *.localhost host names resolve to 127.0.0.1 in the step too (local-azure/loopback-names.cjs).
+    NODE_OPTIONS: nodeOptionsForLocalAzure(),
     ...(opts.oidc ? await oidcEnv(opts.oidc) : {}),
     ...inputs,
     ...opts.env,

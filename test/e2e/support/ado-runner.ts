@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { inflateRawSync } from 'node:zlib';
+import { nodeOptionsForLocalAzure } from '../../local-azure/config';
 
 // ---------- the .vsix ----------
 
@@ -208,6 +209,8 @@ function agentEnv(tempDir: string): Record<string, string> {
   const keep = Object.entries(process.env).filter(([k]) => !/^(INPUT_|ENDPOINT_|SECRET_|SYSTEM_|AGENT_|BUILD_|RELEASE_|VSTS_)/.test(k));
   return {
     ...(Object.fromEntries(keep) as Record<string, string>),
+    // The local Azure's *.localhost host names resolve to 127.0.0.1 in the task too.
+    NODE_OPTIONS: nodeOptionsForLocalAzure(),
     AGENT_TEMPDIRECTORY: tempDir,
     AGENT_WORKFOLDER: path.dirname(tempDir),
     AGENT_VERSION: '4.266.2',

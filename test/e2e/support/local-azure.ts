@@ -28,9 +28,9 @@ export function credential(env: LocalAzureEnv): ClientSecretCredential {
   return new ClientSecretCredential(env.tenantId, env.clientId, env.clientSecret, { authorityHost: env.authorityHost, disableInstanceDiscovery: true });
 }
 
-/** A Key Vault client as the service principal, without retries: a failure shows at once. */
+/** A Key Vault client as the service principal, without retries: a failure shows at once. The SDK's challenge check stays on. */
 export function secretClient(env: LocalAzureEnv): SecretClient {
-  return new SecretClient(env.keyVaultUrl, credential(env), { disableChallengeResourceVerification: true, retryOptions: { maxRetries: 0 } });
+  return new SecretClient(env.keyVaultUrl, credential(env), { retryOptions: { maxRetries: 0 } });
 }
 
 /** The URI of the secret `name` in the local Key Vault, as a pipeline or an input names it. */

@@ -1,4 +1,4 @@
-import type { EmulatorConfig } from '../config';
+import { type EmulatorConfig, LOCAL_DNS_SUFFIX } from '../config';
 import type { DiskState } from './disk';
 import type { Service } from './router';
 import type { Claims } from './jwt';
@@ -50,6 +50,11 @@ export interface Knobs {
   enforceAccess: boolean;
   /** How long after an access policy or role assignment it takes effect (Azure: up to minutes, see the ACR FAQ). */
   grantDelayMs: number;
+  /**
+   * Entra access tokens issued before this time (seconds since the epoch; 0: none) are refused with 401
+   * InvalidAuthenticationToken, as when a session is revoked (`POST {controlUrl}/forget-tokens`); tokens issued from now on pass.
+   */
+  tokensIssuedBefore: number;
   runFailures: RunFailure[];
   faults: Fault[];
 }
@@ -66,6 +71,7 @@ export function defaultKnobs(): Knobs {
     accessTokenLifetimeSeconds: 3600,
     enforceAccess: false,
     grantDelayMs: 0,
+    tokensIssuedBefore: 0,
     runFailures: [],
     faults: [],
   };
@@ -178,7 +184,10 @@ export interface Emulator {
  * stock SDK defaults work too.
  */
 export const ARM_AUDIENCES = ['https://management.local-azure.test/', 'https://management.azure.com/', 'https://management.core.windows.net/'] as const;
-export const KEY_VAULT_RESOURCE = 'https://vault.azure.net';
+/** The local cloud's Key Vault audience: a vault's challenge names it, and the SDK checks the vault host is under it. */
+export const KEY_VAULT_RESOURCE = `https://vault.${LOCAL_DNS_SUFFIX}`;
+/** The public cloud's Key Vault audience: Entra issues tokens for it, but the local vault does not accept them. */
+export const PUBLIC_KEY_VAULT_RESOURCE = 'https://vault.azure.net';
 export const STORAGE_RESOURCE = 'https://storage.azure.com';
 export const ACR_RESOURCE = 'https://containerregistry.azure.net';
 /** The api-version the emulator treats as the reference (test/local-azure/spec/acr-2025-06-01-preview). */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { defaultKnobs, type Emulator, type Fault, type Knobs, type RunFailure } from './context';
 import { HttpError, readJson, sendJson } from './http';
+import { nowSeconds } from './jwt';
 import type { Router } from './router';
 
 const FAULT_KINDS: readonly Fault['kind'][] = ['429', '429-no-retry-after', '500', '503', 'reset', 'delay'];
@@ -15,6 +16,7 @@ const SCALAR_KNOBS = [
   'accessTokenLifetimeSeconds',
   'enforceAccess',
   'grantDelayMs',
+  'tokensIssuedBefore',
 ] as const;
 
 /** The control API's error: `{"error":{"code":"BadControlRequest",message}}`, for every control route. */
@@ -29,6 +31,8 @@ const bad = (message: string): HttpError => controlError(400, message);
  * - GET/PATCH /_control/knobs — read or change knobs (scalars; `faults` and `runFailures` are appended to).
  * - POST /_control/faults — append one fault `{service?, method?, path, kind, count, retryAfterSeconds?, delayMs?}`.
  * - POST /_control/run-failures — append `{match, message, count}`.
+ * - POST /_control/forget-tokens — every Entra access token issued until now is refused from now on (401
+ *   InvalidAuthenticationToken), as after a revoked session; tokens issued later pass.
  * - POST /_control/reset — knobs back to defaults.
  * - GET /_control/requests — the JSON-lines request log.
  */
@@ -57,6 +61,11 @@ export function registerControl(router: Router, emu: Emulator): void {
   router.add('control', 'POST', /^\/_control\/run-failures$/, async (req, res) => {
     emu.knobs.runFailures.push(checkRunFailure((await readJson(req)) as RunFailure));
     sendJson(res, 200, emu.knobs.runFailures);
+  });
+  router.add('control', 'POST', /^\/_control\/forget-tokens$/, (_req, res) => {
+    // Whole seconds (iat): everything issued up to the end of this second is forgotten.
+    emu.knobs.tokensIssuedBefore = nowSeconds() + 1;
+    sendJson(res, 200, { tokensIssuedBefore: emu.knobs.tokensIssuedBefore });
   });
   router.add('control', 'POST', /^\/_control\/reset$/, (_req, res) => {
     Object.assign(emu.knobs, defaultKnobs());

@@ -10,6 +10,7 @@ import { armError, correlationHeaders } from './arm/frame';
 import type { Fault, Knobs } from './context';
 import { type HttpError, sendJson } from './http';
 import { kvError } from './keyvault';
+import { storageError } from './storage-front';
 import type { Service } from './router';
 
 /** The runFailures knob: the first one matching the run or pipeline name is used up and gives the run's error message. */
@@ -44,7 +45,7 @@ function injectedError(
   service: Service,
   raw: IncomingMessage,
   status: number,
-  codes: { readonly code: string; readonly acrCode: string },
+  codes: { readonly code: string; readonly acrCode: string; readonly storageCode: string },
   message: string,
   extra: Record<string, string> = {},
 ): HttpError {
@@ -55,20 +56,26 @@ function injectedError(
       return armError(status, codes.code, message, undefined, { ...correlationHeaders(raw), ...extra });
     case 'keyvault':
       return kvError(status, codes.code, message, undefined, { 'x-ms-request-id': randomUUID(), ...extra });
+    case 'storage':
+      return storageError(status, codes.storageCode, message, { 'x-ms-request-id': randomUUID(), ...extra });
     default:
       return armError(status, codes.code, message, undefined, extra);
   }
 }
 
-const THROTTLED = { code: 'TooManyRequests', acrCode: 'TOOMANYREQUESTS' };
-const SERVER_ERROR = { code: 'InternalServerError', acrCode: 'UNKNOWN' };
-const UNAVAILABLE = { code: 'ServiceUnavailable', acrCode: 'UNAVAILABLE' };
+// Storage answers throttling as 503 ServerBusy; 429 and 500 keep their status with storage's nearest codes.
+const THROTTLED = { code: 'TooManyRequests', acrCode: 'TOOMANYREQUESTS', storageCode: 'ServerBusy' };
+const SERVER_ERROR = { code: 'InternalServerError', acrCode: 'UNKNOWN', storageCode: 'InternalError' };
+const UNAVAILABLE = { code: 'ServiceUnavailable', acrCode: 'UNAVAILABLE', storageCode: 'ServerBusy' };
 
 /** Answers with the fault; returns true when the request must not be handled any further. */
 function applyFault(f: Fault, service: Service, raw: IncomingMessage, res: ServerResponse): boolean {
   const answer = (status: number, codes: typeof THROTTLED, message: string, extra: Record<string, string> = {}): true => {
     const e = injectedError(service, raw, status, codes, message, extra);
-    sendJson(res, e.status, e.body, { ...e.headers });
+    if (typeof e.body === 'string') {
+      res.writeHead(e.status, { ...e.headers });
+      res.end(e.body);
+    } else sendJson(res, e.status, e.body, { ...e.headers });
     return true;
   };
   switch (f.kind) {

@@ -1,11 +1,12 @@
 /**
- * Key Vault secrets for the local Azure: the vault lives on the emulator's main port (vault URL = baseUrl).
- * Covers what @azure/keyvault-secrets 4.11.2 calls (set/get/list/versions/update/delete/recover/purge) and the
- * challenge-based auth it relies on (docs/local-azure.md#key-vaults-empty-version-segment).
+ * Key Vault secrets for the local Azure: one vault, https://<name>.vault.<suffix>:<port>/ on the main port, answering at
+ * its host name only. Covers what @azure/keyvault-secrets 4.11.2 calls (set/get/list/versions/update/delete/recover/purge)
+ * and its challenge-based auth, whose resource passes the SDK's check (docs/local-azure.md#host-names-under-the-clouds-suffix).
  * Secrets are kept on disk (emu.disk, docs/local-azure.md#state-on-disk): a restarted emulator has them all.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { keyVaultUrl } from '../config';
 import { type Emulator, type Json, KEY_VAULT_RESOURCE, type Outcome, type SecretReader } from './context';
 import { bearerToken, HttpError, readJson, sendJson } from './http';
 import { kvError, secretNotFound } from './keyvault-errors';
@@ -82,12 +83,17 @@ class Vault {
   }
 
   get base(): string {
-    return this.emu.baseUrl;
+    return keyVaultUrl(this.emu.config).replace(/\/+$/, '');
+  }
+
+  checkHost(req: Request): void {
+    if (req.url.host.toLowerCase() !== new URL(this.base).host.toLowerCase())
+      throw kvError(404, 'NotFound', `'${req.url.host}' is not a Key Vault of the local Azure; its vault is ${this.base}/.`);
   }
 
   /** The 401 challenge keyVaultAuthenticationPolicy expects before it fetches a token. */
   authorize(req: Request): void {
-    const challenge = { 'www-authenticate': `Bearer authorization="${this.base}/${this.emu.config.tenantId}", resource="${KEY_VAULT_RESOURCE}"` };
+    const challenge = { 'www-authenticate': `Bearer authorization="${this.emu.baseUrl}/${this.emu.config.tenantId}", resource="${KEY_VAULT_RESOURCE}"` };
     const token = bearerToken(req);
     if (!token) throw kvError(401, 'Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.', undefined, challenge);
     const checked = this.emu.tokens.verifyAccessToken(token, [KEY_VAULT_RESOURCE]);
@@ -301,6 +307,7 @@ export function registerKeyVault(router: Router, emu: Emulator): void {
   /** Auth first (the SDK's first request is a bare probe for the challenge), then api-version. */
   const route = (method: string, pattern: RegExp, handle: (req: Request, apiVersion: string) => Promise<Json | undefined> | Json | undefined): void => {
     router.add('keyvault', method, pattern, async (req: Request, res: ServerResponse) => {
+      vault.checkHost(req);
       vault.authorize(req);
       const apiVersion = vault.checkApiVersion(req);
       const body = await handle(req, apiVersion);

@@ -1,10 +1,11 @@
 /**
  * The local Azure emulator: one HTTPS port for ARM, Entra, Key Vault, the GitHub-style OIDC issuer and
- * the control API, and one HTTPS port per registry for its ACR data plane.
+ * the control API, one HTTPS port per registry for its ACR data plane, and one for the storage accounts' blob
+ * endpoints in front of Azurite.
  * Usage: node --import tsx main.ts <path of emulator.json>
  */
 import { readFileSync } from 'node:fs';
-import type { EmulatorConfig, Side } from '../config';
+import { type EmulatorConfig, keyVaultUrl, type Side } from '../config';
 import { registerAcr } from './acr/front-end';
 import { registerArm } from './arm/routes';
 import type { ArmState } from './arm/state';
@@ -16,6 +17,7 @@ import { registerKeyVault } from './keyvault';
 import { openRequestLog } from './request-log';
 import { Router } from './router';
 import { serve } from './server';
+import { registerStorageFront } from './storage-front';
 import { createRunExecutor } from './transfer/runner';
 import { startSourceTriggers } from './transfer/trigger';
 
@@ -45,7 +47,7 @@ export function startEmulator(config: EmulatorConfig): { emu: Emulator; close: (
     access: {
       secretGetDenial: missing('access'),
       blobDenial: missing('access'),
-      vault: { name: config.keyVaultName, uri: `https://${config.host}:${config.port}/` },
+      vault: { name: config.keyVaultName, uri: keyVaultUrl(config) },
     },
   };
   const main = new Router();
@@ -54,7 +56,9 @@ export function startEmulator(config: EmulatorConfig): { emu: Emulator; close: (
   registerKeyVault(main, emu);
   registerArm(main, emu);
   emu.runs = createRunExecutor(emu);
-  const servers = [serve(emu, main, config.port, log)];
+  const storage = new Router();
+  registerStorageFront(storage, emu);
+  const servers = [serve(emu, main, config.port, log), serve(emu, storage, config.storagePort, log)];
   for (const side of ['source', 'target'] as Side[]) {
     const r = new Router();
     registerAcr(r, emu, config.registries[side]);

@@ -3,24 +3,12 @@
  * bytes untouched (digests must survive), and its full JSON lists read page by page.
  */
 import { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, request as httpRequest, type ServerResponse } from 'node:http';
+import { HOP_BY_HOP, relay } from '../relay';
 import type { Request } from '../router';
 import { registryError } from './errors';
 
 /** Page size when reading the backend's full list. */
 const BACKEND_PAGE = 1000;
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-  'expect',
-]);
-
 export class Backend {
   private readonly url: URL;
 
@@ -82,34 +70,21 @@ export class Backend {
    * the normalised one the scope check saw, so `..` segments cannot reach another repository.
    */
   proxy(req: Request, res: ServerResponse): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const up = httpRequest(
-        {
-          protocol: this.url.protocol,
-          hostname: this.url.hostname,
-          port: this.url.port,
-          method: req.method,
-          path: req.url.pathname + req.url.search,
-          headers: this.requestHeaders(req.headers),
-        },
-        (upRes) => {
-          res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage ?? '', this.responseHeaders(upRes));
-          upRes.pipe(res);
-          upRes.on('error', () => res.destroy());
-          res.on('close', () => {
-            if (!upRes.complete) upRes.destroy();
-            resolve();
-          });
-        },
-      );
-      up.on('error', (e) => {
-        if (res.headersSent) {
-          res.destroy();
-          resolve();
-        } else reject(registryError(502, 'UNAVAILABLE', `the registry backend did not answer: ${e.message}`));
-      });
-      req.raw.on('aborted', () => up.destroy());
-      req.raw.pipe(up);
+    return relay(req, res, {
+      send: (onAnswer) =>
+        httpRequest(
+          {
+            protocol: this.url.protocol,
+            hostname: this.url.hostname,
+            port: this.url.port,
+            method: req.method,
+            path: req.url.pathname + req.url.search,
+            headers: this.requestHeaders(req.headers),
+          },
+          onAnswer,
+        ),
+      headers: (upRes) => this.responseHeaders(upRes),
+      unavailable: (e) => registryError(502, 'UNAVAILABLE', `the registry backend did not answer: ${e.message}`),
     });
   }
 }

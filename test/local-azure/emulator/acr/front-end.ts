@@ -33,9 +33,10 @@ class AcrFrontEnd {
     return this.tokens.loginServer;
   }
 
-  private challenge(need: readonly Access[], error?: 'invalid_token' | 'insufficient_scope'): HttpError {
+  private challenge(req: Request, need: readonly Access[], error?: 'invalid_token' | 'insufficient_scope'): HttpError {
     const scope = need.map(formatScope).join(' ');
-    const header = `Bearer realm="https://${this.loginServer}/oauth2/token",service="${this.loginServer}"${scope ? `,scope="${scope}"` : ''}${error ? `,error="${error}"` : ''}`;
+    const name = this.tokens.nameFor(req.url.host);
+    const header = `Bearer realm="https://${name}/oauth2/token",service="${name}"${scope ? `,scope="${scope}"` : ''}${error ? `,error="${error}"` : ''}`;
     const detail = need.flatMap((a) => a.actions.map((action) => ({ Type: a.type, Name: a.name, Action: action })));
     return registryError(401, 'UNAUTHORIZED', 'authentication required', detail.length > 0 ? detail : null, { 'www-authenticate': header });
   }
@@ -44,9 +45,9 @@ class AcrFrontEnd {
   private authorize(req: Request, need: readonly Access[]): void {
     const token = bearerToken(req);
     const claims = token ? this.tokens.verifyOwn(token, 'access_token') : undefined;
-    if (!claims) throw this.challenge(need, token ? 'invalid_token' : undefined);
+    if (!claims) throw this.challenge(req, need, token ? 'invalid_token' : undefined);
     const access = Array.isArray(claims['access']) ? (claims['access'] as Access[]) : [];
-    if (!need.every((n) => isGranted(access, n))) throw this.challenge(need, 'insufficient_scope');
+    if (!need.every((n) => isGranted(access, n))) throw this.challenge(req, need, 'insufficient_scope');
   }
 
   /** ACR's manifest list: needs `metadata_read` on the repository (what ACR's challenge asks for). */

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import type { EmulatorRegistryConfig } from '../../config';
+import { type EmulatorRegistryConfig, loginServerOf } from '../../config';
 import { ACR_RESOURCE, ARM_AUDIENCES, type Emulator } from '../context';
 import { headerValue, readForm, sendJson } from '../http';
 import { type Claims, nowSeconds, SigningKey, verifyJwt } from '../jwt';
@@ -27,19 +27,28 @@ interface Principal {
 
 export class TokenService {
   private readonly key: SigningKey;
+  /** <name>.azurecr.<suffix>:<port>: what ARM reports and clients use. */
   readonly loginServer: string;
+  /** 127.0.0.1:<port>: the same front end for tools that cannot resolve *.localhost (skopeo); an alias of the login server. */
+  readonly address: string;
 
   constructor(
     private readonly emu: Emulator,
     reg: EmulatorRegistryConfig,
   ) {
-    this.loginServer = `${emu.config.host}:${reg.port}`.toLowerCase();
+    this.loginServer = loginServerOf(reg);
+    this.address = `${emu.config.host}:${reg.port}`;
     this.key = SigningKey.kept(emu.disk, `acr-${reg.name}`);
+  }
+
+  /** The name a request came to: the login server or its address (the token challenge names what the client used). */
+  nameFor(host: string): string {
+    return host.toLowerCase() === this.address ? this.address : this.loginServer;
   }
 
   private checkService(service: string | null): void {
     if (!service) throw registryError(400, 'UNSUPPORTED', 'the service parameter is required');
-    if (service.toLowerCase() !== this.loginServer)
+    if (service.toLowerCase() !== this.loginServer && service.toLowerCase() !== this.address)
       throw registryError(401, 'UNAUTHORIZED', `service '${service}' does not match this registry's login server '${this.loginServer}'`);
   }
 
@@ -70,7 +79,7 @@ export class TokenService {
 
   /** Claims of a token this registry issued, of the given kind; undefined when invalid, expired or foreign. */
   verifyOwn(token: string, kind: 'refresh_token' | 'access_token'): Claims | undefined {
-    const r = verifyJwt(token, this.key.publicKey, { audience: [this.loginServer], issuer: ISSUER, skewSeconds: 0 });
+    const r = verifyJwt(token, this.key.publicKey, { audience: [this.loginServer, this.address], issuer: ISSUER, skewSeconds: 0 });
     return r.ok && r.claims['grant_type'] === kind ? r.claims : undefined;
   }
 
@@ -96,7 +105,7 @@ export class TokenService {
     const m = /^Basic\s+(\S+)$/i.exec(headerValue(req.headers.authorization) ?? '');
     if (!m)
       throw registryError(401, 'UNAUTHORIZED', 'authentication required', null, {
-        'www-authenticate': `Basic realm="https://${this.loginServer}/oauth2/token"`,
+        'www-authenticate': `Basic realm="https://${this.nameFor(req.url.host)}/oauth2/token"`,
       });
     const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
     const i = decoded.indexOf(':');

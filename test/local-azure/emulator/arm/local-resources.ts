@@ -3,7 +3,7 @@
  * subscription, the resource group, the one Key Vault (its vaultUri is env.keyVaultUrl) and the two storage accounts;
  * their ids, and role assignment scopes resolved against them.
  */
-import type { StorageEnv } from '../../config';
+import { keyVaultUrl, type StorageEnv } from '../../config';
 import type { Emulator } from '../context';
 import type { HttpError } from '../http';
 import { badRequest, checkScope, checkSubscription, resourceNotFound } from './frame';
@@ -30,7 +30,7 @@ export class LocalResources {
   }
 
   get vault(): { name: string; uri: string } {
-    return { name: this.emu.config.keyVaultName, uri: `${this.emu.baseUrl}/` };
+    return { name: this.emu.config.keyVaultName, uri: keyVaultUrl(this.emu.config) };
   }
 
   get vaultId(): string {

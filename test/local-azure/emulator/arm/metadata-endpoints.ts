@@ -1,7 +1,10 @@
 /**
- * `GET /metadata/endpoints`, ARM's cloud-discovery document: the object form before 2019, the array-of-clouds form
- * since (Azure Stack / custom clouds). No token is needed, and the answer carries no request ids.
+ * `GET /metadata/endpoints`, ARM's cloud-discovery document: the object form without suffixes before 2019, the
+ * array-of-clouds form of 2019-05-01 and 2020-06-01, and from 2022-09-01 one cloud object again (what the Azure SDK for
+ * Go reads). The clouds carry `suffixes`: the local cloud names its storage accounts, vaults and registries under
+ * LOCAL_DNS_SUFFIX. No token is needed, and the answer carries no request ids.
  */
+import { LOCAL_DNS_SUFFIX } from '../../config';
 import { ARM_AUDIENCES, type Emulator } from '../context';
 import { sendJson } from '../http';
 import type { Handler } from '../router';
@@ -27,18 +30,17 @@ export function metadataEndpoints(emu: Emulator): Handler {
       });
       return;
     }
-    sendJson(res, 200, [
-      {
-        name: 'LocalAzure',
-        portal: `${base}/portal`,
-        resourceManager: `${base}/`,
-        gallery: `${base}/gallery/`,
-        graph: `${base}/graph/`,
-        graphAudience: `${base}/graph/`,
-        microsoftGraphResourceId: `${base}/graph/`,
-        authentication: { loginEndpoint: base, audiences: [ARM_AUDIENCES[0]], tenant: 'common', identityProvider: 'AAD' },
-        suffixes: { storage: 'core.local-azure.test', keyVaultDns: 'vault.local-azure.test', acrLoginServer: 'azurecr.local-azure.test' },
-      },
-    ]);
+    const cloud = {
+      name: 'LocalAzure',
+      portal: `${base}/portal`,
+      resourceManager: `${base}/`,
+      gallery: `${base}/gallery/`,
+      graph: `${base}/graph/`,
+      graphAudience: `${base}/graph/`,
+      microsoftGraphResourceId: `${base}/graph/`,
+      authentication: { loginEndpoint: base, audiences: [ARM_AUDIENCES[0]], tenant: 'common', identityProvider: 'AAD' },
+      suffixes: { storage: LOCAL_DNS_SUFFIX, keyVaultDns: `vault.${LOCAL_DNS_SUFFIX}`, acrLoginServer: `azurecr.${LOCAL_DNS_SUFFIX}` },
+    };
+    sendJson(res, 200, version >= '2022-09-01' ? cloud : [cloud]);
   };
 }

@@ -4,6 +4,7 @@
  */
 import { lstat, readdir } from 'node:fs/promises';
 import * as path from 'node:path';
+import { loginServerOf } from '../../config';
 import type { Json } from '../context';
 import { controlError } from '../control';
 import { readJson, sendJson } from '../http';
@@ -26,7 +27,7 @@ export function getRegistry(call: RegistryCall): ArmAnswer {
     systemData: systemData({ by: emu.config.clientId, type: 'Application' }, at),
     sku: { name: reg.sku, tier: reg.sku },
     properties: {
-      loginServer: `${emu.config.host}:${reg.config.port}`.toLowerCase(),
+      loginServer: loginServerOf(reg.config),
       creationDate: at,
       provisioningState: 'Succeeded',
       adminUserEnabled: false,

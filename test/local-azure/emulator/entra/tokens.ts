@@ -3,7 +3,16 @@
  * takes them checks them here (`emu.tokens`), with the errors ARM gives for each way a token can be wrong.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { ACR_RESOURCE, ARM_AUDIENCES, type Emulator, KEY_VAULT_RESOURCE, type Outcome, STORAGE_RESOURCE, type TokenVerifier } from '../context';
+import {
+  ACR_RESOURCE,
+  ARM_AUDIENCES,
+  type Emulator,
+  KEY_VAULT_RESOURCE,
+  type Outcome,
+  PUBLIC_KEY_VAULT_RESOURCE,
+  STORAGE_RESOURCE,
+  type TokenVerifier,
+} from '../context';
 import { type Claims, decodeJwt, nowSeconds, SigningKey, verifyJwt } from '../jwt';
 
 /** No clock skew on expiry: everything runs on one clock, and tests shorten lifetimes to see expiry happen. */
@@ -18,7 +27,7 @@ export function sameResource(a: string, b: string): boolean {
 
 /** The resources a token may be asked for. */
 export function knownResources(): string[] {
-  return [...ARM_AUDIENCES, KEY_VAULT_RESOURCE, STORAGE_RESOURCE, ACR_RESOURCE];
+  return [...ARM_AUDIENCES, KEY_VAULT_RESOURCE, PUBLIC_KEY_VAULT_RESOURCE, STORAGE_RESOURCE, ACR_RESOURCE];
 }
 
 /** A stable GUID derived from a name, so principal ids survive restarts of the emulator. */
@@ -66,7 +75,8 @@ export class AccessTokens implements TokenVerifier {
   /** An app-only token of the service principal; appidacr '1' after a secret, '2' after an assertion. */
   issue(resource: string, appidacr: '1' | '2', cae: boolean): { token: string; lifetime: number } {
     const lifetime = this.emu.knobs.accessTokenLifetimeSeconds;
-    const now = nowSeconds();
+    // A token issued after the service forgot earlier ones must pass, even within the same second.
+    const now = Math.max(nowSeconds(), this.emu.knobs.tokensIssuedBefore);
     const oid = servicePrincipalObjectId(this.emu.config.clientId);
     const claims: Claims = {
       aud: resource,
@@ -113,6 +123,8 @@ export class AccessTokens implements TokenVerifier {
       };
     }
     if (typeof claims.nbf === 'number' && claims.nbf - NBF_SKEW_SECONDS > now) return invalid;
+    // Forgotten (a revoked session): ARM's answer to a token it no longer accepts (docs/azure-service.md#a-token-refused-mid-run).
+    if (typeof claims.iat === 'number' && claims.iat < this.emu.knobs.tokensIssuedBefore) return invalid;
     const aud = typeof claims.aud === 'string' ? claims.aud : '';
     if (!audiences.some((a) => sameResource(a, aud))) {
       return {

@@ -15,6 +15,7 @@ import {
   type StoragePipelineOptions,
 } from '@azure/storage-blob';
 import { type Emulator, type Json, obj, type PipelineRecord } from '../context';
+import { azuriteUrlOf } from '../storage-front';
 
 export type TransferKind = 'export' | 'import';
 export type SasPermission = 'add' | 'read' | 'write' | 'list' | 'delete';
@@ -84,6 +85,7 @@ interface IdentityAccess {
 /** Credentials for one container, and the knowledge needed to explain a refusal. */
 export class ContainerAccess {
   private constructor(
+    private readonly emu: Emulator,
     readonly storage: PipelineStorage,
     private readonly sas: Sas | undefined,
     private readonly keyCredential: StorageSharedKeyCredential | undefined,
@@ -96,7 +98,7 @@ export class ContainerAccess {
       const account = [emu.config.storage.source, emu.config.storage.target].find((s) => storage.containerUri.startsWith(s.blobEndpoint.replace(/\/+$/, '')));
       if (!account) throw new RunError(`The storage container '${storage.containerUri}' is not in a storage account the local Azure knows.`);
       const container = storage.containerUri.slice(account.blobEndpoint.replace(/\/+$/, '').length + 1).split('/')[0] ?? '';
-      return new ContainerAccess(storage, undefined, new StorageSharedKeyCredential(account.account, account.key), {
+      return new ContainerAccess(emu, storage, undefined, new StorageSharedKeyCredential(account.account, account.key), {
         emu,
         pipeline,
         account: account.account,
@@ -121,7 +123,7 @@ export class ContainerAccess {
       );
     // Docs store it with a leading '?'; the CLI's own test stored it without (docs/azure-service.md#storage-access-and-the-sas-secret): accept both.
     const token = secret.value.trim().replace(/^\?/, '');
-    return new ContainerAccess(storage, { token, params: new URLSearchParams(token) }, undefined);
+    return new ContainerAccess(emu, storage, { token, params: new URLSearchParams(token) }, undefined);
   }
 
   /**
@@ -139,9 +141,10 @@ export class ContainerAccess {
     );
   }
 
+  /** The service reaches the container inside the cloud: straight at Azurite, not through the accounts' public endpoints. */
   private url(blobName?: string): string {
     const path = blobName === undefined ? '' : `/${blobName.split('/').map(encodeURIComponent).join('/')}`;
-    return `${this.storage.containerUri}${path}${this.sas ? `?${this.sas.token}` : ''}`;
+    return `${azuriteUrlOf(this.emu, this.storage.containerUri)}${path}${this.sas ? `?${this.sas.token}` : ''}`;
   }
 
   private options(): StoragePipelineOptions {
