@@ -3,6 +3,11 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+/** Entra refused the sign-in: one line naming the sign-in mode and what to check (the step still leaves a report). */
+export class SignInError extends Error {
+  override readonly name = 'SignInError';
+}
+
 /** An Azure service answered with an error. Keeps the service's status, code, message and request id. */
 export class AzureRequestError extends Error {
   override readonly name = 'AzureRequestError';

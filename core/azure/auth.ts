@@ -8,7 +8,7 @@ import type { HttpClient } from '@azure/core-rest-pipeline';
 import { AzureCliCredential, ClientAssertionCredential, ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential } from '@azure/identity';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, errorMessage } from '../errors';
+import { ConfigError, errorMessage, SignInError } from '../errors';
 import type { Host } from '../host';
 import type { AuthType } from '../inputs';
 import type { AuthSettings } from '../settings';
@@ -212,6 +212,6 @@ export async function signIn(choice: CredentialChoice, scope: string, signal?: A
     if (!token) throw new Error('the credential returned no token');
   } catch (e) {
     if (signal?.aborted || e instanceof ConfigError) throw e;
-    throw new ConfigError(`Azure sign-in failed (${choice.signIn.mode}): ${signInReason(e)}. Fix: ${choice.signIn.fix}`);
+    throw new SignInError(`Azure sign-in failed (${choice.signIn.mode}): ${signInReason(e)}. Fix: ${choice.signIn.fix}`);
   }
 }

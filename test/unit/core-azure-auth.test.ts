@@ -7,7 +7,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { AzureCliCredential, ClientAssertionCredential, ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential } from '@azure/identity';
 import { type AuthEnvironment, chooseAuthType, createCredential, MaskingCredential, signIn, signInMode } from '../../core/azure/auth';
 import { type CloudEndpoints, cloudForArmEndpoint, KNOWN_CLOUDS, resolveCloud } from '../../core/azure/cloud';
-import { AzureRequestError, ConfigError } from '../../core/errors';
+import { AzureRequestError, SignInError } from '../../core/errors';
 import type { AuthSettings } from '../../core/settings';
 import { FakeClock, FakeCredential, FakeHttp, jwt } from './core-azure-fakes';
 
@@ -323,7 +323,7 @@ describe('signIn', () => {
   ])('a refused credential is one line naming the mode and the fix (%#)', async (settings, expected) => {
     const choice = { credential: refusing(entra), kind: 'service-principal' as const, reason: 'test', signIn: signInMode(settings.type as never, settings) };
     const err = await signIn(choice, cloud.armScope).catch((e: unknown) => e as Error);
-    expect(err).toBeInstanceOf(ConfigError);
+    expect(err).toBeInstanceOf(SignInError);
     expect(err?.message).not.toMatch(/\n|Trace ID|To troubleshoot/);
     if (typeof expected === 'string') expect(err?.message).toBe(expected);
     else expect(err?.message).toMatch(expected);
