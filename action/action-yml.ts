@@ -3,7 +3,8 @@
  * table of input names, defaults and descriptions. generate-action-yml.ts writes it (`npm run gen:action`);
  * test/unit/action-yml.test.ts fails when the committed action.yml differs from what this renders.
  */
-import { INPUTS, OUTPUTS, requiredByAll } from '../core/inputs';
+import { INPUTS, requiredByAll } from '../core/inputs';
+import { OUTPUTS } from '../core/outputs';
 
 /** A YAML scalar in the style Prettier keeps (singleQuote): single quotes, or double quotes when the text has a single quote. */
 export function yamlString(text: string): string {

@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { INPUTS, OUTPUTS } from '../core/inputs';
+import { INPUTS } from '../core/inputs';
+import { OUTPUTS } from '../core/outputs';
 import { renderActionYml, withReadmeTables } from './action-yml';
 
 // action/ is an ES-module folder (package.json "type": "module"), so no __dirname here.

@@ -6,7 +6,9 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { camelCase, type InputSpec, OPERATIONS, OUTPUTS, requiredByAll } from '../core/inputs';
+import { camelCase, type InputSpec, requiredByAll } from '../core/inputs';
+import { OUTPUTS } from '../core/outputs';
+import { OPERATIONS } from '../core/vocabulary';
 import { ADO_INPUTS, adoText, SERVICE_CONNECTION_INPUT } from './names';
 
 export const TASK_JSON_PATH = path.join(__dirname, 'task.json');

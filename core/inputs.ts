@@ -1,29 +1,22 @@
 /**
  * The public interface: every input, named once here with every fact about it (which operations use or need it, its
- * choices, how it is shown), and every output (outputs.ts, re-exported here). action.yml, the ADO task.json, the README
+ * choices from vocabulary.ts, how it is shown); the outputs are in outputs.ts. action.yml, the ADO task.json, the README
  * tables, the settings parser and the question "which operation touches what" all derive from this table
  * (docs/interface.md describes it for users).
  */
-export const OPERATIONS = ['export', 'import', 'copy', 'transfer', 'setup', 'check', 'cleanup'] as const;
-export type Operation = (typeof OPERATIONS)[number];
-
-export type InputGroup = 'auth' | 'registries' | 'pipelines' | 'run' | 'setup' | 'cleanup';
-
-export const AUTH_TYPES = ['auto', 'oidc', 'azure-cli', 'service-principal', 'managed-identity'] as const;
-export type AuthType = (typeof AUTH_TYPES)[number];
-export const CLOUDS = ['AzureCloud', 'AzureUSGovernment', 'AzureChinaCloud', 'AzureStack'] as const;
-export type CloudName = (typeof CLOUDS)[number];
-export const EXPORT_OPTIONS = ['OverwriteBlobs', 'ContinueOnErrors'] as const;
-export type ExportOption = (typeof EXPORT_OPTIONS)[number];
-export const IMPORT_OPTIONS = ['OverwriteTags', 'DeleteSourceBlobOnSuccess', 'ContinueOnErrors'] as const;
-export type ImportOption = (typeof IMPORT_OPTIONS)[number];
-export const SAS_SIGNINGS = ['user-delegation', 'account-key'] as const;
-export type SasSigning = (typeof SAS_SIGNINGS)[number];
-export const STORAGE_ACCESS_MODES = ['sas-token', 'managed-identity'] as const;
-export type StorageAccessMode = (typeof STORAGE_ACCESS_MODES)[number];
-export const TRIGGER_STATES = ['disabled', 'enabled'] as const;
-export const REFERRER_MODES = ['include', 'skip'] as const;
-export type ReferrerMode = (typeof REFERRER_MODES)[number];
+import {
+  type InputGroup,
+  AUTH_TYPES,
+  CLOUDS,
+  EXPORT_OPTIONS,
+  IMPORT_OPTIONS,
+  type Operation,
+  OPERATIONS,
+  REFERRER_MODES,
+  SAS_SIGNINGS,
+  STORAGE_ACCESS_MODES,
+  TRIGGER_STATES,
+} from './vocabulary';
 
 export interface InputSpec {
   /** kebab-case (GitHub); ADO uses camelCase(name). */
@@ -327,8 +320,6 @@ export const INPUTS: readonly InputSpec[] = [
     description: 'cleanup: delete manifests no tag references in the touched target repositories.',
   },
 ];
-
-export { OUTPUTS, type OutputSpec } from './outputs';
 
 /** The input spec of a name in INPUTS; a name that is not there is a bug, not an input error. */
 export function inputSpec(name: string): InputSpec {

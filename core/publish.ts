@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { redact } from './errors';
-import { OUTPUTS } from './inputs';
+import { OUTPUTS } from './outputs';
 import { type Conclusion, conclude, type Problem, problems } from './outcome';
 import { renderOutputs, renderSummary } from './render';
 import type { TransferReport } from './report';

@@ -1,5 +1,5 @@
 import type { ReferrerOf } from './domain/referrers';
-import type { Operation } from './inputs';
+import type { Operation } from './vocabulary';
 import type { PipelineKind, RegistryUsage } from './ports';
 
 export type ArtifactResult = 'exported' | 'imported' | 'verified' | 'skipped' | 'failed' | 'planned' | 'pending';

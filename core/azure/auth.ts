@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, errorMessage, SignInError } from '../errors';
 import type { Host } from '../host';
-import type { AuthType } from '../inputs';
+import type { AuthType } from '../vocabulary';
 import type { AuthSettings } from '../settings';
 import type { CloudEndpoints } from './cloud';
 

@@ -8,7 +8,7 @@
 import { createHttpHeaders, createPipelineRequest, type HttpClient } from '@azure/core-rest-pipeline';
 import type { InFlight } from '../budget';
 import { withoutTrailingSlash } from '../domain/urls';
-import type { CloudName } from '../inputs';
+import type { CloudName } from '../vocabulary';
 import { AzureRequestError, CancelledError, ConfigError, errorMessage } from '../errors';
 import { type Clock, realClock, retry } from '../retry';
 import type { AuthSettings } from '../settings';

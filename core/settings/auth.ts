@@ -2,7 +2,7 @@
 import { definedOnly } from '../domain/objects';
 import { withoutTrailingSlash } from '../domain/urls';
 import { ConfigError } from '../errors';
-import type { AuthType, CloudName } from '../inputs';
+import type { AuthType, CloudName } from '../vocabulary';
 import { bad, type Inputs } from './reader';
 import type { AuthSettings } from './types';
 import { checkHttpsUrl, GUID, httpsUrl, isTenant } from './values';

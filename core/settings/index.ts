@@ -7,18 +7,8 @@ import { MAX_ARTIFACTS_PER_RUN, USER_DELEGATION_MAX_DAYS } from '../domain/limit
 import { definedOnly } from '../domain/objects';
 import { ARTIFACT_GRAMMAR, type ArtifactSpec, parseArtifact, printArtifact } from '../domain/reference';
 import { ConfigError } from '../errors';
-import {
-  type ExportOption,
-  type ImportOption,
-  INPUTS,
-  inputSpec,
-  type Operation,
-  OPERATIONS,
-  type ReferrerMode,
-  type SasSigning,
-  type StorageAccessMode,
-  usesInput,
-} from '../inputs';
+import { INPUTS, inputSpec, usesInput } from '../inputs';
+import { type ExportOption, type ImportOption, type Operation, OPERATIONS, type ReferrerMode, type SasSigning, type StorageAccessMode } from '../vocabulary';
 import { authSettings } from './auth';
 import { bad, type InputReader, Inputs } from './reader';
 import type { CommonSettings, NonEmpty, PipelineIdentity, PipelineSettings, RegistryRef, SetupSide, Side, TransferSettings } from './types';

@@ -3,7 +3,7 @@
  * (a registry, artifacts, blobs, a side to set up). The operations read these and never check an input again.
  */
 import type { ArtifactSpec } from '../domain/reference';
-import type { AuthType, CloudName, ExportOption, ImportOption, ReferrerMode, SasSigning, StorageAccessMode } from '../inputs';
+import type { AuthType, CloudName, ExportOption, ImportOption, ReferrerMode, SasSigning, StorageAccessMode } from '../vocabulary';
 import type { PipelineKind } from '../ports';
 
 export type NonEmpty<T> = readonly [T, ...T[]];

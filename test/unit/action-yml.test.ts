@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { readmeRows, renderActionYml, tableRowsBetween, yamlString } from '../../action/action-yml';
-import { INPUTS, OUTPUTS } from '../../core/inputs';
+import { INPUTS } from '../../core/inputs';
+import { OUTPUTS } from '../../core/outputs';
 
 const committed = readFileSync(path.join(__dirname, '..', '..', 'action.yml'), 'utf8');
 

@@ -18,7 +18,9 @@ import {
   TASK_TARGET,
   TASK_VERSION,
 } from '../../ado-task/task-json';
-import { camelCase, INPUTS, OPERATIONS, OUTPUTS } from '../../core/inputs';
+import { camelCase, INPUTS } from '../../core/inputs';
+import { OUTPUTS } from '../../core/outputs';
+import { OPERATIONS } from '../../core/vocabulary';
 import { tableRowsBetween } from '../../action/action-yml';
 
 interface TaskInput {

@@ -4,7 +4,8 @@
  * value parses into the settings of its operation with what that operation needs present.
  */
 import { ConfigError } from '../../core/errors';
-import { INPUTS, OPERATIONS } from '../../core/inputs';
+import { INPUTS } from '../../core/inputs';
+import { OPERATIONS } from '../../core/vocabulary';
 import { parseSettings, registriesOf, type TransferSettings } from '../../core/settings';
 import { DST_ID, SRC_ID } from './fakes/world';
 

@@ -9,7 +9,7 @@
  * Each family of checks is one file of this folder and one row of CHECKS (or, for a check of each pipeline, of
  * PIPELINE_CHECKS); the order of the rows is the order of the report's items.
  */
-import type { Operation } from '../../inputs';
+import type { Operation } from '../../vocabulary';
 import type { OpContext } from '../../operation';
 import type { CheckItem } from '../../report';
 import type { TransferSettings } from '../../settings';
