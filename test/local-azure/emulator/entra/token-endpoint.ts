@@ -3,7 +3,6 @@
  * (docs/local-azure.md#msal-instance-discovery): the client authenticates with its secret or with a federated
  * assertion from one of the OIDC issuers (oidc.ts), and gets an access token for one resource.
  */
-import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Emulator } from '../context';
 import { type HttpError, readForm, sendJson } from '../http';
@@ -173,7 +172,7 @@ export class TokenEndpoint {
       res,
       200,
       { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: token },
-      { 'cache-control': 'no-store, no-cache', pragma: 'no-cache', 'x-ms-request-id': randomUUID() },
+      { 'cache-control': 'no-store, no-cache', pragma: 'no-cache' },
     );
   }
 }
