@@ -7,7 +7,8 @@ import type { ServerResponse } from 'node:http';
 import { registryError } from './acr/errors';
 import { armError } from './arm/frame';
 import type { Fault, Knobs } from './context';
-import { type HttpError, sendJson } from './http';
+import { identityError } from './entra/managed-identity';
+import { HttpError, sendJson } from './http';
 import { kvError } from './keyvault';
 import { storageError } from './storage-front';
 import type { Service } from './router';
@@ -57,6 +58,10 @@ function injectedError(
       return kvError(status, codes.code, message, undefined, extra);
     case 'storage':
       return storageError(status, codes.storageCode, message, extra);
+    case 'msi': {
+      const e = identityError(status, message);
+      return new HttpError(e.status, e.body, extra);
+    }
     default:
       return armError(status, codes.code, message, undefined, extra);
   }

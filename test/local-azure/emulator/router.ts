@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpError } from './http';
 
 /** Which emulated service a request belongs to; faults and the request log are keyed by it. */
-export type Service = 'entra' | 'arm' | 'keyvault' | 'oidc' | 'acr' | 'storage' | 'control';
+export type Service = 'entra' | 'arm' | 'keyvault' | 'oidc' | 'msi' | 'acr' | 'storage' | 'control';
 
 export interface Request {
   readonly service: Service;

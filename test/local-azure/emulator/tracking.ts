@@ -30,6 +30,7 @@ export function trackingHeaders(service: Service, req: Pick<Request, 'headers'>)
     case 'storage':
       return { 'x-ms-request-id': randomUUID() };
     case 'oidc':
+    case 'msi':
     case 'control':
       return {};
   }

@@ -65,14 +65,12 @@ function listedResources(emu: Emulator, state: ArmState, resources: LocalResourc
       entry(state.registryId(r), r.name, 'Microsoft.ContainerRegistry/registries', { sku: { name: r.sku, tier: r.sku } }),
     ),
     entry(resources.vaultId, resources.vault.name, 'Microsoft.KeyVault/vaults', {}),
-    ...resources
-      .storageAccounts()
-      .map((s) =>
-        entry(resources.storageId(s.account), s.account, 'Microsoft.Storage/storageAccounts', {
-          sku: { name: 'Standard_LRS', tier: 'Standard' },
-          kind: 'StorageV2',
-        }),
-      ),
+    ...resources.storageAccounts().map((s) =>
+      entry(resources.storageId(s.account), s.account, 'Microsoft.Storage/storageAccounts', {
+        sku: { name: 'Standard_LRS', tier: 'Standard' },
+        kind: 'StorageV2',
+      }),
+    ),
   ];
 }
 
