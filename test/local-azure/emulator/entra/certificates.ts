@@ -58,9 +58,10 @@ export class AppCertificates {
   /** The refusal Entra gives the assertion, or undefined when it authenticates `clientId` at `tokenEndpoints`. */
   check(assertion: string, d: DecodedJwt, clientId: string, tokenEndpoints: readonly string[]): CertificateRefusal | undefined {
     const s256 = d.header['x5t#S256'];
-    const s1 = d.header['x5t'];
-    const presented = typeof s256 === 'string' ? s256 : String(s1);
-    const found = [...this.registered.values()].find((r) => (typeof s256 === 'string' ? r.sha256 === s256 : r.sha1 === s1));
+    const presented = typeof s256 === 'string' ? s256 : String(d.header['x5t']);
+    // base64url, with or without padding (MSAL Python pads it), as Entra accepts either.
+    const wanted = presented.replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+    const found = [...this.registered.values()].find((r) => (typeof s256 === 'string' ? r.sha256 : r.sha1) === wanted);
     if (!found) {
       return {
         code: 700027,
