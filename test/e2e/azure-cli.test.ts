@@ -64,11 +64,7 @@ itAz('az login --service-principal signs in to the local cloud and finds its sub
     (e) => `${e.service} ${e.method} ${e.path.split('?')[0]} ${e.status}`,
   );
   expect(seen).toEqual(
-    expect.arrayContaining([
-      'arm GET //metadata/endpoints 200',
-      `entra POST /${env.tenantId}/oauth2/v2.0/token 200`,
-      'arm GET /subscriptions 200',
-    ]),
+    expect.arrayContaining(['arm GET //metadata/endpoints 200', `entra POST /${env.tenantId}/oauth2/v2.0/token 200`, 'arm GET /subscriptions 200']),
   );
 });
 
@@ -80,7 +76,13 @@ itAz('az acr show -n finds the registry by name through the resource list and re
     '-n',
     source().name,
   ]);
-  expect(reg).toMatchObject({ id: source().resourceId, name: source().name, loginServer: source().loginServer, sku: { name: 'Premium' }, provisioningState: 'Succeeded' });
+  expect(reg).toMatchObject({
+    id: source().resourceId,
+    name: source().name,
+    loginServer: source().loginServer,
+    sku: { name: 'Premium' },
+    provisioningState: 'Succeeded',
+  });
   const paths = (await requestsSince(env, since, ['/resources?'])).map((e) => decodeURIComponent(e.path.replace(/\+/g, ' ')));
   expect(paths).toEqual([expect.stringContaining("$filter=resourceType eq 'Microsoft.ContainerRegistry/registries'")]);
 });
@@ -103,11 +105,26 @@ itAz('az acr repository show-tags, show and list read ACR metadata API', async (
   const az = session();
   const reg = source().name;
   expect(await az.json(['acr', 'repository', 'show-tags', '-n', reg, '--repository', repo])).toEqual(['multi', 'v1', 'v2']);
-  const detailed = await az.json<{ name: string; digest: string }[]>(['acr', 'repository', 'show-tags', '-n', reg, '--repository', repo, '--detail', '--top', '2']);
+  const detailed = await az.json<{ name: string; digest: string }[]>([
+    'acr',
+    'repository',
+    'show-tags',
+    '-n',
+    reg,
+    '--repository',
+    repo,
+    '--detail',
+    '--top',
+    '2',
+  ]);
   expect(detailed.map((t) => t.name)).toEqual(['multi', 'v1']);
   const digest = (ref: string): string => images.find((i) => i.ref === ref)!.digest;
   expect(detailed.map((t) => t.digest)).toEqual([digest(`${repo}:multi`), digest(`${repo}:v1`)]);
-  expect(await az.json(['acr', 'repository', 'show', '-n', reg, '--image', `${repo}:v2`])).toMatchObject({ name: 'v2', digest: digest(`${repo}:v2`), signed: false });
+  expect(await az.json(['acr', 'repository', 'show', '-n', reg, '--image', `${repo}:v2`])).toMatchObject({
+    name: 'v2',
+    digest: digest(`${repo}:v2`),
+    signed: false,
+  });
   const manifest = await az.json<{ digest: string; references: { architecture: string }[] }>([
     'acr',
     'repository',
@@ -135,10 +152,14 @@ itAz('az login --service-principal with a certificate registered on the app (MSA
   const dir = mkdtempSync(path.join(os.tmpdir(), 'az-cert-'));
   try {
     // Made at run time and thrown away: no private key is ever committed.
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '2', '-subj', '/CN=az-cli-test'], {
-      cwd: dir,
-      stdio: 'ignore',
-    });
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '2', '-subj', '/CN=az-cli-test'],
+      {
+        cwd: dir,
+        stdio: 'ignore',
+      },
+    );
     const cert = readFileSync(path.join(dir, 'cert.pem'), 'utf8');
     const pem = path.join(dir, 'both.pem');
     writeFileSync(pem, readFileSync(path.join(dir, 'key.pem'), 'utf8') + cert);

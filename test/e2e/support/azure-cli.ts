@@ -20,7 +20,7 @@ export function azPath(): string | undefined {
   return undefined;
 }
 
-export const AZ_INSTALL = 'run scripts/setup.sh (it installs Debian\'s azure-cli package)';
+export const AZ_INSTALL = "run scripts/setup.sh (it installs Debian's azure-cli package)";
 const PRELOAD_DIR = path.resolve(__dirname, '..', '..', 'local-azure', 'az');
 
 export interface AzResult {

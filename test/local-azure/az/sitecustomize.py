@@ -30,7 +30,8 @@ def _is_loopback(host):
 
 
 def _refuse(host):
-    line = "egress-guard: blocked DNS lookup of %s (pid %d: az %s)" % (host, os.getpid(), " ".join(sys.argv[1:3]))
+    command = " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:3]) if sys.argv else "python"
+    line = "egress-guard: blocked DNS lookup of %s (pid %d: %s)" % (host, os.getpid(), command)
     sys.stderr.write(line + "\n")
     log = os.environ.get("EGRESS_GUARD_LOG")
     if log:
