@@ -1,5 +1,5 @@
 /**
- * The az CLI (Debian's azure-cli, which scripts/setup.sh installs) against the local Azure, set up as a user would:
+ * The az CLI (Debian's azure-cli, which `scripts/setup.sh --tests` installs) against the local Azure, set up as a user would:
  * its own config dir (AZURE_CONFIG_DIR, a temp dir per session), the local CA (REQUESTS_CA_BUNDLE), the local cloud
  * registered from its ARM endpoint (`az cloud register`; az reads `{arm}/metadata/endpoints` for the sign-in
  * endpoints), and test/local-azure/az/sitecustomize.py on PYTHONPATH, which resolves *.localhost, refuses anything not
@@ -20,7 +20,7 @@ export function azPath(): string | undefined {
   return undefined;
 }
 
-export const AZ_INSTALL = "run scripts/setup.sh (it installs Debian's azure-cli package)";
+export const AZ_INSTALL = "run scripts/setup.sh --tests (it installs Debian's azure-cli package)";
 const PRELOAD_DIR = path.resolve(__dirname, '..', '..', 'local-azure', 'az');
 
 export interface AzResult {
@@ -74,6 +74,8 @@ export async function azSession(env: LocalAzureEnv): Promise<AzSession> {
     AZURE_CORE_INSTANCE_DISCOVERY: 'false',
     AZURE_CORE_COLLECT_TELEMETRY: 'false',
     AZURE_CORE_NO_COLOR: 'true',
+    // The preload is imported from the clone: no __pycache__ is written into it.
+    PYTHONDONTWRITEBYTECODE: '1',
   };
   const run = (args: readonly string[]): Promise<AzResult> =>
     new Promise((resolve) => {
