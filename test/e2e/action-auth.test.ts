@@ -6,10 +6,6 @@
  * app, the machine's managed identity (IDENTITY_ENDPOINT style) and the session of an earlier `az login`; each
  * transfers one image end to end (export, copy, import, verified by digest).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import type { SeededImage } from '../local-azure/seed';
 import { itWith } from '../prerequisites';
 import {
@@ -26,6 +22,7 @@ import {
 } from './support/action-fixture';
 import { type ActionRun, describeRun, nodeBinaries, runAction } from './support/action-runner';
 import { AZ_INSTALL, azPath, azSession } from './support/azure-cli';
+import { withTestCertificate } from './support/certificate';
 
 jest.setTimeout(300_000);
 
@@ -112,20 +109,8 @@ describe(`sign-ins that need the machine, on ${nodeBinaries().at(-1)!.label}`, (
     return run;
   }
 
-  it('client-certificate: a PEM whose certificate is registered on the app', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'action-cert-'));
-    try {
-      // Made at run time and thrown away: no private key is ever committed.
-      execFileSync(
-        'openssl',
-        ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '2', '-subj', '/CN=action-test'],
-        {
-          cwd: dir,
-          stdio: 'ignore',
-        },
-      );
-      const key = readFileSync(path.join(dir, 'key.pem'), 'utf8');
-      const cert = readFileSync(path.join(dir, 'cert.pem'), 'utf8');
+  it('client-certificate: a PEM whose certificate is registered on the app', () =>
+    withTestCertificate('action-test', async ({ key, cert }) => {
       expect((await control(f.env, 'POST', '/app-certificates', { certificate: cert })).status).toBe(200);
       const started = Date.now();
       const run = await transferWith('certificate', {
@@ -142,10 +127,7 @@ describe(`sign-ins that need the machine, on ${nodeBinaries().at(-1)!.label}`, (
       const keyLines = key.split('\n').filter((l) => l.length > 20 && !l.startsWith('-----'));
       expectNoSecrets(run, f, [key, ...keyLines]);
       run.cleanup();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
   it("managed-identity: the machine's user-assigned identity through IDENTITY_ENDPOINT", async () => {
     const mi = (await control<{ identityEndpoint: string; identityHeader: string; userAssigned: { clientId: string } }>(f.env, 'GET', '/managed-identity'))

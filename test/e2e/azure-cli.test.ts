@@ -4,16 +4,13 @@
  * reads the registry), `az acr repository show-tags`/`show`/`list`, and a registry error as az prints it. Each command's
  * output is checked against what the local Azure holds, and the request log shows what az asked for.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import type { LocalAzureEnv } from '../local-azure/config';
 import { type SeededImage, seedImages } from '../local-azure/seed';
 import { itWith } from '../prerequisites';
 import { requestsSince } from './support/action-fixture';
 import { AZ_INSTALL, azPath, type AzSession, azSession } from './support/azure-cli';
+import { withTestCertificate } from './support/certificate';
 import { control, loadEnv } from './support/local-azure';
 
 jest.setTimeout(180_000);
@@ -148,33 +145,18 @@ itAz("a missing repository is the registry's error as az prints it, with the reg
   expect(r.stderr).toMatch(UUID);
 });
 
-itAz('az login --service-principal with a certificate registered on the app (MSAL Python: RS256, x5t)', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'az-cert-'));
-  try {
-    // Made at run time and thrown away: no private key is ever committed.
-    execFileSync(
-      'openssl',
-      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '2', '-subj', '/CN=az-cli-test'],
-      {
-        cwd: dir,
-        stdio: 'ignore',
-      },
-    );
-    const cert = readFileSync(path.join(dir, 'cert.pem'), 'utf8');
-    const pem = path.join(dir, 'both.pem');
-    writeFileSync(pem, readFileSync(path.join(dir, 'key.pem'), 'utf8') + cert);
+itAz('az login --service-principal with a certificate registered on the app (MSAL Python: RS256, x5t)', () =>
+  withTestCertificate('az-cli-test', async ({ cert, pemPath }) => {
     const az = session();
-    const before = await az.run(['login', '--service-principal', '-u', env.clientId, '-p', pem, '--tenant', env.tenantId, '-o', 'none']);
+    const before = await az.run(['login', '--service-principal', '-u', env.clientId, '-p', pemPath, '--tenant', env.tenantId, '-o', 'none']);
     expect(before.code).not.toBe(0);
     expect(before.stderr).toMatch(/AADSTS700027: The certificate with identifier used to sign the client assertion is not registered on application/);
     expect((await control(env, 'POST', '/app-certificates', { certificate: cert })).status).toBe(200);
-    await az.ok(['login', '--service-principal', '-u', env.clientId, '-p', pem, '--tenant', env.tenantId, '-o', 'none']);
+    await az.ok(['login', '--service-principal', '-u', env.clientId, '-p', pemPath, '--tenant', env.tenantId, '-o', 'none']);
     const token = await az.json<{ accessToken: string; subscription: string }>(['account', 'get-access-token']);
     expect(token.subscription).toBe(env.subscriptionId);
     const claims = JSON.parse(Buffer.from(token.accessToken.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
     // appidacr 2: the client proved itself with an assertion, not a secret.
     expect(claims).toMatchObject({ appid: env.clientId, appidacr: '2', tid: env.tenantId });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }),
+);

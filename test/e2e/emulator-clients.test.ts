@@ -7,12 +7,9 @@
  * through azure-cli.test.ts and action-auth.test.ts.)
  */
 import { ClientCertificateCredential } from '@azure/identity';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { seedImages } from '../local-azure/seed';
+import { withTestCertificate } from './support/certificate';
 import { API, arm, containerClient, containerSas, control, credential, loadEnv } from './support/local-azure';
 
 jest.setTimeout(60_000);
@@ -199,19 +196,8 @@ describe('faults on storage', () => {
 });
 
 describe('certificate sign-in and the managed identity endpoint refuse what the real ones refuse', () => {
-  it('a certificate not registered on the app is AADSTS700027; registering a private key is refused', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'cert-'));
-    try {
-      execFileSync(
-        'openssl',
-        ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '2', '-subj', '/CN=unregistered'],
-        {
-          cwd: dir,
-          stdio: 'ignore',
-        },
-      );
-      const key = readFileSync(path.join(dir, 'key.pem'), 'utf8');
-      const cert = readFileSync(path.join(dir, 'cert.pem'), 'utf8');
+  it('a certificate not registered on the app is AADSTS700027; registering a private key is refused', () =>
+    withTestCertificate('unregistered', async ({ key, cert }) => {
       const c = new ClientCertificateCredential(
         env.tenantId,
         env.clientId,
@@ -222,10 +208,7 @@ describe('certificate sign-in and the managed identity endpoint refuse what the 
         /AADSTS700027: The certificate with identifier used to sign the client assertion is not registered/,
       );
       expect((await control(env, 'POST', '/app-certificates', { certificate: key + cert })).status).toBe(400);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
   it('the identity endpoint wants its header, its api-version and an identity assigned to the machine', async () => {
     const mi = (await control<{ identityEndpoint: string; identityHeader: string; userAssigned: { clientId: string } }>(env, 'GET', '/managed-identity')).body;

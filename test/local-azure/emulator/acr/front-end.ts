@@ -19,6 +19,9 @@ import { referrersPage } from './referrers';
 import { type Access, formatScope, isGranted, repositoryOf, requiredAccess } from './scopes';
 import { TokenService } from './token-service';
 
+/** One answer of the metadata API on a repository, from the registry's storage. */
+type RepositoryAnswer = (rootDir: string, loginServer: string, repo: string, req: Request) => Promise<Page>;
+
 class AcrFrontEnd {
   readonly tokens: TokenService;
   private readonly backend: Backend;
@@ -53,7 +56,7 @@ class AcrFrontEnd {
   }
 
   /** ACR's metadata API on a repository: needs `metadata_read` on it (what ACR's challenge asks for). */
-  repository(answer: (rootDir: string, loginServer: string, repo: string, req: Request) => Promise<Page>): Handler {
+  repository(answer: RepositoryAnswer): Handler {
     return async (req, res) => {
       const repo = req.params['repo'] ?? '';
       this.authorize(req, [{ type: 'repository', name: repo, actions: ['metadata_read'] }]);
@@ -117,35 +120,13 @@ export function registerAcr(router: Router, emu: Emulator, reg: EmulatorRegistry
   router.add('acr', 'GET', /^\/oauth2\/token\/?$/, (req, res) => acr.tokens.tokenGet(req, res));
   // The catalog and a repository's tags and manifests before the repository itself, whose name the pattern would take.
   router.add('acr', 'GET', /^\/acr\/v1\/_catalog$/, (req, res) => acr.catalog(req, res));
-  router.add(
-    'acr',
-    'GET',
-    /^\/acr\/v1\/(?<repo>.+)\/_tags$/,
-    acr.repository((root, ls, repo, req) => tagPage(root, ls, repo, req.url.searchParams)),
-  );
-  router.add(
-    'acr',
-    'GET',
-    /^\/acr\/v1\/(?<repo>.+)\/_tags\/(?<tag>[^/]+)$/,
-    acr.repository((root, ls, repo, req) => tagProperties(root, ls, repo, req.params['tag'] ?? '')),
-  );
-  router.add(
-    'acr',
-    'GET',
-    /^\/acr\/v1\/(?<repo>.+)\/_manifests$/,
-    acr.repository((root, ls, repo, req) => manifestPage(root, ls, repo, req.url.searchParams)),
-  );
-  router.add(
-    'acr',
-    'GET',
-    /^\/acr\/v1\/(?<repo>.+)\/_manifests\/(?<ref>[^/]+)$/,
-    acr.repository((root, ls, repo, req) => manifestProperties(root, ls, repo, req.params['ref'] ?? '')),
-  );
-  router.add(
-    'acr',
-    'GET',
-    /^\/acr\/v1\/(?<repo>.+)$/,
-    acr.repository((root, ls, repo) => repositoryProperties(root, ls, repo)),
-  );
+  const onRepository: readonly [RegExp, RepositoryAnswer][] = [
+    [/^\/acr\/v1\/(?<repo>.+)\/_tags$/, (root, ls, repo, req) => tagPage(root, ls, repo, req.url.searchParams)],
+    [/^\/acr\/v1\/(?<repo>.+)\/_tags\/(?<tag>[^/]+)$/, (root, ls, repo, req) => tagProperties(root, ls, repo, req.params['tag'] ?? '')],
+    [/^\/acr\/v1\/(?<repo>.+)\/_manifests$/, (root, ls, repo, req) => manifestPage(root, ls, repo, req.url.searchParams)],
+    [/^\/acr\/v1\/(?<repo>.+)\/_manifests\/(?<ref>[^/]+)$/, (root, ls, repo, req) => manifestProperties(root, ls, repo, req.params['ref'] ?? '')],
+    [/^\/acr\/v1\/(?<repo>.+)$/, (root, ls, repo) => repositoryProperties(root, ls, repo)],
+  ];
+  for (const [pattern, answer] of onRepository) router.add('acr', 'GET', pattern, acr.repository(answer));
   router.add('acr', '*', /^\/v2(?:\/.*)?$/, (req, res) => acr.v2(req, res));
 }
