@@ -1,5 +1,5 @@
 /**
- * Tests that need something outside the repository (skopeo, Node 24). Locally a missing prerequisite skips the test and
+ * Tests that need something outside the repository (skopeo, Node 24, the az CLI). Locally a missing prerequisite skips the test and
  * says why; under CI (CI=true, which CI runners and .ci/run set) it fails the run: a green CI must mean the test ran.
  */
 

@@ -3,12 +3,12 @@
  * apply to the next `count` requests that match their service, method and path, on every port and every service but
  * the control API. The server calls `injectFault` before it hands a request to its route.
  */
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { registryError } from './acr/errors';
-import { armError, correlationHeaders } from './arm/frame';
+import { armError } from './arm/frame';
 import type { Fault, Knobs } from './context';
-import { type HttpError, sendJson } from './http';
+import { identityError } from './entra/managed-identity';
+import { HttpError, sendJson } from './http';
 import { kvError } from './keyvault';
 import { storageError } from './storage-front';
 import type { Service } from './router';
@@ -39,11 +39,11 @@ function takeFault(knobs: Knobs, service: Service, method: string, pathname: str
 /**
  * An injected failure in the shape of the service it hits: the ACR data plane answers with the registry API's
  * `{"errors":[{code,message,detail}]}` (distribution's TOOMANYREQUESTS / UNKNOWN / UNAVAILABLE codes), everything else
- * with `{"error":{code,message}}`; ARM and Key Vault answers carry their request ids, as real ones do.
+ * with `{"error":{code,message}}`, storage with its XML `<Error>`; the server has put the service's request ids on it
+ * (tracking.ts), as on every answer.
  */
 function injectedError(
   service: Service,
-  raw: IncomingMessage,
   status: number,
   codes: { readonly code: string; readonly acrCode: string; readonly storageCode: string },
   message: string,
@@ -53,11 +53,15 @@ function injectedError(
     case 'acr':
       return registryError(status, codes.acrCode, message, null, extra);
     case 'arm':
-      return armError(status, codes.code, message, undefined, { ...correlationHeaders(raw), ...extra });
+      return armError(status, codes.code, message, undefined, extra);
     case 'keyvault':
-      return kvError(status, codes.code, message, undefined, { 'x-ms-request-id': randomUUID(), ...extra });
+      return kvError(status, codes.code, message, undefined, extra);
     case 'storage':
-      return storageError(status, codes.storageCode, message, { 'x-ms-request-id': randomUUID(), ...extra });
+      return storageError(status, codes.storageCode, message, extra);
+    case 'msi': {
+      const e = identityError(status, message);
+      return new HttpError(e.status, e.body, extra);
+    }
     default:
       return armError(status, codes.code, message, undefined, extra);
   }
@@ -69,9 +73,9 @@ const SERVER_ERROR = { code: 'InternalServerError', acrCode: 'UNKNOWN', storageC
 const UNAVAILABLE = { code: 'ServiceUnavailable', acrCode: 'UNAVAILABLE', storageCode: 'ServerBusy' };
 
 /** Answers with the fault; returns true when the request must not be handled any further. */
-function applyFault(f: Fault, service: Service, raw: IncomingMessage, res: ServerResponse): boolean {
+function applyFault(f: Fault, service: Service, res: ServerResponse): boolean {
   const answer = (status: number, codes: typeof THROTTLED, message: string, extra: Record<string, string> = {}): true => {
-    const e = injectedError(service, raw, status, codes, message, extra);
+    const e = injectedError(service, status, codes, message, extra);
     if (typeof e.body === 'string') {
       res.writeHead(e.status, { ...e.headers });
       res.end(e.body);
@@ -117,9 +121,8 @@ export function injectFault(
   service: Service,
   method: string,
   pathname: string,
-  raw: IncomingMessage,
   res: ServerResponse,
 ): { readonly kind: Fault['kind']; readonly answered: boolean } | undefined {
   const f = takeFault(knobs, service, method, pathname);
-  return f ? { kind: f.kind, answered: applyFault(f, service, raw, res) } : undefined;
+  return f ? { kind: f.kind, answered: applyFault(f, service, res) } : undefined;
 }

@@ -4,7 +4,7 @@
  * and its challenge-based auth, whose resource passes the SDK's check (docs/local-azure.md#host-names-under-the-clouds-suffix).
  * Secrets are kept on disk (emu.disk, docs/local-azure.md#state-on-disk): a restarted emulator has them all.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { keyVaultUrl } from '../config';
 import { type Emulator, type Json, KEY_VAULT_RESOURCE, type Outcome, type SecretReader } from './context';
@@ -311,7 +311,7 @@ export function registerKeyVault(router: Router, emu: Emulator): void {
       vault.authorize(req);
       const apiVersion = vault.checkApiVersion(req);
       const body = await handle(req, apiVersion);
-      sendJson(res, body === undefined ? 204 : 200, body, { 'x-ms-request-id': randomUUID(), 'x-ms-keyvault-service-version': '1.9.0.0' });
+      sendJson(res, body === undefined ? 204 : 200, body, { 'x-ms-keyvault-service-version': '1.9.0.0' });
     });
   };
   const name = (req: Request): string => req.params['name'] ?? '';

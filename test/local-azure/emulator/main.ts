@@ -6,7 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { type EmulatorConfig, keyVaultUrl, type Side } from '../config';
+import { REGISTRY_FALLBACK } from './acr/errors';
 import { registerAcr } from './acr/front-end';
+import { ARM_FALLBACK } from './arm/frame';
 import { registerArm } from './arm/routes';
 import type { ArmState } from './arm/state';
 import { type Emulator, defaultKnobs, type Knobs } from './context';
@@ -17,7 +19,7 @@ import { registerKeyVault } from './keyvault';
 import { openRequestLog } from './request-log';
 import { Router } from './router';
 import { serve } from './server';
-import { registerStorageFront } from './storage-front';
+import { registerStorageFront, STORAGE_FALLBACK } from './storage-front';
 import { createRunExecutor } from './transfer/runner';
 import { startSourceTriggers } from './transfer/trigger';
 
@@ -50,17 +52,18 @@ export function startEmulator(config: EmulatorConfig): { emu: Emulator; close: (
       vault: { name: config.keyVaultName, uri: keyVaultUrl(config) },
     },
   };
-  const main = new Router();
+  // The main port's host is ARM's: a path nobody serves is answered as ARM answers one.
+  const main = new Router(ARM_FALLBACK);
   registerControl(main, emu);
   registerEntra(main, emu);
   registerKeyVault(main, emu);
   registerArm(main, emu);
   emu.runs = createRunExecutor(emu);
-  const storage = new Router();
+  const storage = new Router(STORAGE_FALLBACK);
   registerStorageFront(storage, emu);
   const servers = [serve(emu, main, config.port, log), serve(emu, storage, config.storagePort, log)];
   for (const side of ['source', 'target'] as Side[]) {
-    const r = new Router();
+    const r = new Router(REGISTRY_FALLBACK);
     registerAcr(r, emu, config.registries[side]);
     servers.push(serve(emu, r, config.registries[side].port, log));
   }

@@ -9,7 +9,7 @@ import type { Service } from './router';
 export interface RequestLogEntry {
   readonly time: string;
   readonly port: number;
-  readonly service: Service | 'unknown';
+  readonly service: Service;
   readonly method: string;
   readonly path: string;
   /** The status the emulator answered; 0 when it never handled the request (the client went away first). */

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpError } from './http';
 
 /** Which emulated service a request belongs to; faults and the request log are keyed by it. */
-export type Service = 'entra' | 'arm' | 'keyvault' | 'oidc' | 'acr' | 'storage' | 'control';
+export type Service = 'entra' | 'arm' | 'keyvault' | 'oidc' | 'msi' | 'acr' | 'storage' | 'control';
 
 export interface Request {
   readonly service: Service;
@@ -22,8 +23,17 @@ interface Route {
   readonly handler: Handler;
 }
 
+/** What a port answers when no route serves a request: which service answers, in its own error shape. */
+export interface Fallback {
+  readonly service: Service;
+  /** For a path no route serves (`pathMatched` false: 404), or a method none of the path's routes serves (405). */
+  readonly answer: (method: string, url: URL, pathMatched: boolean) => HttpError;
+}
+
 export class Router {
   private readonly routes: Route[] = [];
+
+  constructor(readonly fallback: Fallback) {}
 
   add(service: Service, method: string, pattern: RegExp, handler: Handler): this {
     this.routes.push({ service, method, pattern, handler });

@@ -5,12 +5,13 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
-import { armError, noRoute } from './arm/frame';
+import { armError } from './arm/frame';
 import type { Emulator, Fault } from './context';
 import { injectFault } from './faults';
 import { HttpError, sendJson } from './http';
 import { redactedPath, type RequestLog, type RequestLogEntry } from './request-log';
 import type { Router, Service } from './router';
+import { trackingHeaders } from './tracking';
 
 /** Renders what a handler threw: its HttpError as it says, anything else as a 500. */
 function answerError(res: ServerResponse, e: unknown, method: string, url: URL): void {
@@ -30,14 +31,30 @@ function answerError(res: ServerResponse, e: unknown, method: string, url: URL):
   sendJson(res, internal.status, internal.body);
 }
 
+/**
+ * The request's URL. The path is taken as sent: `//metadata/endpoints` (what the az CLI asks for when the cloud's ARM
+ * endpoint ends in a slash) is a path, not a scheme-relative URL naming the host `metadata`.
+ */
+function requestUrl(raw: IncomingMessage, fallbackHost: string): URL {
+  const target = raw.url ?? '/';
+  const path = target.startsWith('/') ? target : `/${target}`;
+  try {
+    return new URL(`https://${raw.headers.host ?? fallbackHost}${path}`);
+  } catch {
+    // A Host header that is no host name must not end the process: the request is answered as if to the port's address.
+    return new URL(`https://${fallbackHost}${path.replace(/[^\x21-\x7e]/g, encodeURIComponent)}`);
+  }
+}
+
 export function serve(emu: Emulator, router: Router, port: number, log: RequestLog): Server {
   const tls = { cert: readFileSync(emu.config.certPath), key: readFileSync(emu.config.keyPath) };
   const server = createServer(tls, (raw: IncomingMessage, res: ServerResponse) => {
     const started = Date.now();
-    const url = new URL(raw.url ?? '/', `https://${raw.headers.host ?? `${emu.config.host}:${port}`}`);
+    const url = requestUrl(raw, `${emu.config.host}:${port}`);
     const method = (raw.method ?? 'GET').toUpperCase();
     const found = router.match(method, url.pathname);
-    const service: Service | 'unknown' = 'route' in found ? found.route.service : 'unknown';
+    const service: Service = 'route' in found ? found.route.service : router.fallback.service;
+    for (const [k, v] of Object.entries(trackingHeaders(service, raw))) res.setHeader(k, v);
     let faultKind: Fault['kind'] | undefined;
     // Set once a handler has produced its answer, even if a held (delay fault) answer never reaches the client.
     let handled = false;
@@ -58,9 +75,9 @@ export function serve(emu: Emulator, router: Router, port: number, log: RequestL
     });
     void (async () => {
       try {
-        if (!('route' in found)) throw noRoute(method, url.pathname, found.pathMatched);
+        if (!('route' in found)) throw router.fallback.answer(method, url, found.pathMatched);
         if (found.route.service !== 'control') {
-          const fault = injectFault(emu.knobs, found.route.service, method, url.pathname, raw, res);
+          const fault = injectFault(emu.knobs, found.route.service, method, url.pathname, res);
           faultKind = fault?.kind;
           if (fault?.answered) return;
         }

@@ -16,7 +16,7 @@ import { LOCAL_DNS_SUFFIX, type StorageEnv } from '../config';
 import type { Emulator } from './context';
 import { headerValue, HttpError } from './http';
 import { HOP_BY_HOP, relay } from './relay';
-import type { Request, Router } from './router';
+import type { Fallback, Request, Router } from './router';
 
 /** Storage's XML error body, with its code in x-ms-error-code as the service sends it. */
 export function storageError(status: number, code: string, message: string, headers: Record<string, string> = {}): HttpError {
@@ -77,6 +77,12 @@ function proxy(emu: Emulator, req: Request, res: ServerResponse): Promise<void> 
     unavailable: (e) => storageError(503, 'ServerBusy', `The storage backend did not answer: ${e.message}`),
   });
 }
+
+/** Never used in practice: the front serves every path of every method. */
+export const STORAGE_FALLBACK: Fallback = {
+  service: 'storage',
+  answer: (_method, url) => storageError(400, 'InvalidUri', `The requested URI does not represent any resource on the server: ${url.pathname}`),
+};
 
 export function registerStorageFront(router: Router, emu: Emulator): void {
   router.add('storage', '*', /^\//, (req, res) => proxy(emu, req, res));

@@ -1,21 +1,26 @@
 /**
  * The ACR data plane of one registry, on its own HTTPS port: the token service (/oauth2/exchange, /oauth2/token),
- * a token-checking, streaming proxy of /v2/ to a plain distribution registry, ACR's manifest list
- * (`GET /acr/v1/{repo}/_manifests`; see manifests.ts) and the OCI referrers API (referrers.ts), which the backend lacks.
+ * a token-checking, streaming proxy of /v2/ to a plain distribution registry, ACR's metadata API (`/acr/v1/…`: the
+ * catalog, a repository, its tags and manifests; metadata.ts and manifests.ts) and the OCI referrers API
+ * (referrers.ts), which the backend lacks.
  * Flow and shapes: docs/azure-service.md#data-plane-tokens; the token-auth challenge: docs/local-azure.md#registry-token-challenge.
  */
 import type { ServerResponse } from 'node:http';
 import type { EmulatorRegistryConfig } from '../../config';
 import type { Emulator } from '../context';
 import { bearerToken, type HttpError, sendJson } from '../http';
-import type { Request, Router } from '../router';
+import type { Handler, Request, Router } from '../router';
 import { Backend } from './backend';
 import { API_VERSION_HEADER, registryError } from './errors';
 import { manifestPage } from './manifests';
+import { catalogPage, manifestProperties, type Page, repositoryProperties, tagPage, tagProperties } from './metadata';
 import { pageOf } from './paging';
 import { referrersPage } from './referrers';
 import { type Access, formatScope, isGranted, repositoryOf, requiredAccess } from './scopes';
 import { TokenService } from './token-service';
+
+/** One answer of the metadata API on a repository, from the registry's storage. */
+type RepositoryAnswer = (rootDir: string, loginServer: string, repo: string, req: Request) => Promise<Page>;
 
 class AcrFrontEnd {
   readonly tokens: TokenService;
@@ -50,11 +55,22 @@ class AcrFrontEnd {
     if (!need.every((n) => isGranted(access, n))) throw this.challenge(req, need, 'insufficient_scope');
   }
 
-  /** ACR's manifest list: needs `metadata_read` on the repository (what ACR's challenge asks for). */
-  async listManifests(req: Request, res: ServerResponse): Promise<void> {
-    const repo = req.params['repo'] ?? '';
-    this.authorize(req, [{ type: 'repository', name: repo, actions: ['metadata_read'] }]);
-    const page = await manifestPage(this.reg.rootDir, this.loginServer, repo, req.url.searchParams);
+  /** ACR's metadata API on a repository: needs `metadata_read` on it (what ACR's challenge asks for). */
+  repository(answer: RepositoryAnswer): Handler {
+    return async (req, res) => {
+      const repo = req.params['repo'] ?? '';
+      this.authorize(req, [{ type: 'repository', name: repo, actions: ['metadata_read'] }]);
+      const page = await answer(this.reg.rootDir, this.loginServer, repo, req);
+      sendJson(res, 200, page.body, page.headers);
+    };
+  }
+
+  /** ACR's catalog: needs `registry:catalog:*`, as `/v2/_catalog` does. */
+  async catalog(req: Request, res: ServerResponse): Promise<void> {
+    this.authorize(req, [{ type: 'registry', name: 'catalog', actions: ['*'] }]);
+    const all = await this.backend.fetchAll('/v2/_catalog', 'repositories', true);
+    if (!('items' in all)) throw registryError(502, 'UNAVAILABLE', `the registry backend answered ${all.status}`);
+    const page = catalogPage(all.items, req.url.searchParams);
     sendJson(res, 200, page.body, page.headers);
   }
 
@@ -102,6 +118,15 @@ export function registerAcr(router: Router, emu: Emulator, reg: EmulatorRegistry
   router.add('acr', 'POST', /^\/oauth2\/exchange\/?$/, (req, res) => acr.tokens.exchange(req, res));
   router.add('acr', 'POST', /^\/oauth2\/token\/?$/, (req, res) => acr.tokens.tokenPost(req, res));
   router.add('acr', 'GET', /^\/oauth2\/token\/?$/, (req, res) => acr.tokens.tokenGet(req, res));
-  router.add('acr', 'GET', /^\/acr\/v1\/(?<repo>.+)\/_manifests$/, (req, res) => acr.listManifests(req, res));
+  // The catalog and a repository's tags and manifests before the repository itself, whose name the pattern would take.
+  router.add('acr', 'GET', /^\/acr\/v1\/_catalog$/, (req, res) => acr.catalog(req, res));
+  const onRepository: readonly [RegExp, RepositoryAnswer][] = [
+    [/^\/acr\/v1\/(?<repo>.+)\/_tags$/, (root, ls, repo, req) => tagPage(root, ls, repo, req.url.searchParams)],
+    [/^\/acr\/v1\/(?<repo>.+)\/_tags\/(?<tag>[^/]+)$/, (root, ls, repo, req) => tagProperties(root, ls, repo, req.params['tag'] ?? '')],
+    [/^\/acr\/v1\/(?<repo>.+)\/_manifests$/, (root, ls, repo, req) => manifestPage(root, ls, repo, req.url.searchParams)],
+    [/^\/acr\/v1\/(?<repo>.+)\/_manifests\/(?<ref>[^/]+)$/, (root, ls, repo, req) => manifestProperties(root, ls, repo, req.params['ref'] ?? '')],
+    [/^\/acr\/v1\/(?<repo>.+)$/, (root, ls, repo) => repositoryProperties(root, ls, repo)],
+  ];
+  for (const [pattern, answer] of onRepository) router.add('acr', 'GET', pattern, acr.repository(answer));
   router.add('acr', '*', /^\/v2(?:\/.*)?$/, (req, res) => acr.v2(req, res));
 }

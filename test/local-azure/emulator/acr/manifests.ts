@@ -64,16 +64,30 @@ async function readJsonBlob(v2: string, digest: string): Promise<{ bytes: number
   }
 }
 
+/** A tag of a repository: where it points, and when it was last written there. */
+export interface StoredTag {
+  readonly name: string;
+  readonly digest: string;
+  readonly mtimeMs: number;
+}
+
 /** Tags are files under `tags/` whose names may hold no slash, so one level is enough. */
+async function readTags(manifestsDir: string): Promise<StoredTag[]> {
+  const out: StoredTag[] = [];
+  for (const name of await entries(path.join(manifestsDir, 'tags'))) {
+    const link = await readLink(path.join(manifestsDir, 'tags', name, 'current', 'link'));
+    if (link) out.push({ name, ...link });
+  }
+  return out;
+}
+
 async function tagsByDigest(manifestsDir: string): Promise<Map<string, { tags: string[]; mtimeMs: number }>> {
   const out = new Map<string, { tags: string[]; mtimeMs: number }>();
-  for (const tag of await entries(path.join(manifestsDir, 'tags'))) {
-    const link = await readLink(path.join(manifestsDir, 'tags', tag, 'current', 'link'));
-    if (!link) continue;
-    const e = out.get(link.digest) ?? { tags: [], mtimeMs: 0 };
-    e.tags.push(tag);
-    e.mtimeMs = Math.max(e.mtimeMs, link.mtimeMs);
-    out.set(link.digest, e);
+  for (const tag of await readTags(manifestsDir)) {
+    const e = out.get(tag.digest) ?? { tags: [], mtimeMs: 0 };
+    e.tags.push(tag.name);
+    e.mtimeMs = Math.max(e.mtimeMs, tag.mtimeMs);
+    out.set(tag.digest, e);
   }
   return out;
 }
@@ -87,6 +101,14 @@ export interface StoredManifest {
   readonly json: Json;
 }
 
+async function isDirectory(dir: string): Promise<boolean> {
+  try {
+    return (await stat(dir)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 function manifestsDirOf(rootDir: string, repo: string): { v2: string; manifestsDir: string } {
   const v2 = path.join(rootDir, 'docker', 'registry', 'v2');
   return { v2, manifestsDir: path.join(v2, 'repositories', ...repo.split('/'), '_manifests') };
@@ -95,11 +117,7 @@ function manifestsDirOf(rootDir: string, repo: string): { v2: string; manifestsD
 /** Every manifest stored in `repo` (a revision link and its blob), or undefined when the repository does not exist. */
 export async function storedManifests(rootDir: string, repo: string): Promise<StoredManifest[] | undefined> {
   const { v2, manifestsDir } = manifestsDirOf(rootDir, repo);
-  try {
-    if (!(await stat(manifestsDir)).isDirectory()) return undefined;
-  } catch {
-    return undefined;
-  }
+  if (!(await isDirectory(manifestsDir))) return undefined;
   const out: StoredManifest[] = [];
   for (const hex of await entries(path.join(manifestsDir, 'revisions', 'sha256'))) {
     // A deleted manifest leaves its directory behind without the link.
@@ -111,8 +129,14 @@ export async function storedManifests(rootDir: string, repo: string): Promise<St
   return out;
 }
 
+/** The tags of `repo`, or undefined when the repository does not exist. */
+export async function storedTags(rootDir: string, repo: string): Promise<StoredTag[] | undefined> {
+  const { manifestsDir } = manifestsDirOf(rootDir, repo);
+  return (await isDirectory(manifestsDir)) ? readTags(manifestsDir) : undefined;
+}
+
 /** Every manifest stored in `repo` as ACR lists it, or undefined when the repository does not exist. */
-async function listStoredManifests(rootDir: string, repo: string): Promise<ManifestEntry[] | undefined> {
+export async function listStoredManifests(rootDir: string, repo: string): Promise<ManifestEntry[] | undefined> {
   const stored = await storedManifests(rootDir, repo);
   if (!stored) return undefined;
   const { v2, manifestsDir } = manifestsDirOf(rootDir, repo);

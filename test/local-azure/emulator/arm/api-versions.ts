@@ -1,12 +1,17 @@
 /**
- * The api-versions the local ARM accepts, and what a resource looks like in each
- * (docs/azure-service.md#resources-and-api-versions).
+ * The api-versions the local ARM accepts, the `api-supported-versions` header the service sends with them, and what a
+ * resource looks like in each (docs/azure-service.md#resources-and-api-versions).
  */
 import type { Emulator, Json } from '../context';
 import { type ArmHandler, badRequest } from './frame';
 import type { Collection } from './state';
 
-/** Preview versions that carry the transfer resources. */
+/**
+ * Preview versions that carry the transfer resources: the versions Microsoft Learn's template reference lists for
+ * them (https://learn.microsoft.com/azure/templates/microsoft.containerregistry/2026-09-01-preview/registries/exportpipelines,
+ * the same for importPipelines and pipelineRuns), and 2025-12-01-preview, which the service's own
+ * `api-supported-versions` named in January 2026 (docs/azure-service.md#resources-and-api-versions).
+ */
 export const PIPELINE_API_VERSIONS = [
   '2019-12-01-preview',
   '2020-11-01-preview',
@@ -14,7 +19,6 @@ export const PIPELINE_API_VERSIONS = [
   '2021-08-01-preview',
   '2021-12-01-preview',
   '2022-02-01-preview',
-  '2022-12-01-preview',
   '2023-01-01-preview',
   '2023-06-01-preview',
   '2023-08-01-preview',
@@ -25,6 +29,7 @@ export const PIPELINE_API_VERSIONS = [
   '2025-06-01-preview',
   '2025-12-01-preview',
   '2026-01-01-preview',
+  '2026-03-01-preview',
   '2026-09-01-preview',
 ] as const;
 
@@ -47,6 +52,15 @@ export const REGISTRY_API_VERSIONS = [
 
 /** `storageAccessMode` (Managed Identity access to storage) exists from this version on (docs/azure-service.md#resources-and-api-versions). */
 export const STORAGE_ACCESS_MODE_SINCE = '2025-06-01';
+
+/**
+ * The `api-supported-versions` header the service sends with every answer on a registry or its transfer resources
+ * once the api-version was accepted (observed, docs/azure-service.md#resources-and-api-versions): the versions of that
+ * resource type, comma-separated.
+ */
+export function supportedVersionsHeader(collection: Collection | undefined): Record<string, string> {
+  return { 'api-supported-versions': (collection ? [...PIPELINE_API_VERSIONS] : REGISTRY_API_VERSIONS).join(', ') };
+}
 
 /** Microsoft.ContainerRegistry: ARM's two wordings, a known version without this type (InvalidResourceType), an unknown version (NoRegisteredProviderFound). */
 export function checkRegistryApiVersion(emu: Emulator, v: string, collection: Collection | undefined): void {

@@ -3,17 +3,15 @@
  * the resource routes (routes.ts) hold only what is theirs.
  * - Bearer auth with an ARM audience first (401 with ARM's WWW-Authenticate), then the api-version's presence; a
  *   resource's own checks (scope, api-version support, names) follow in its route, in ARM's order.
- * - The request-tracking headers (x-ms-request-id, x-ms-correlation-request-id, x-ms-routing-request-id) on every
- *   answer, errors included.
+ * - (The request-tracking headers are the server's, on every answer: tracking.ts.)
  * - ARM's error body (common-types v6 ErrorResponse) and ARM's usual errors: subscription, resource group, resource not
  *   found, a body that does not match its swagger definition, and the answers for paths and methods no route serves.
  * A handler returns its answer; the frame sends it. Routes match case-insensitively, as ARM paths do.
  */
-import { randomUUID } from 'node:crypto';
 import { ARM_AUDIENCES, type Emulator, type Json } from '../context';
 import { bearerToken, headerValue, HttpError, readJson, sendJson } from '../http';
 import type { Claims } from '../jwt';
-import type { Handler, Request, Router } from '../router';
+import type { Fallback, Handler, Request, Router } from '../router';
 import { validate } from './schema';
 
 export const RESOURCE_NOT_FOUND_HELP = 'For more details please go to https://aka.ms/ARMResourceNotFoundFix';
@@ -56,19 +54,15 @@ export function missingApiVersion(): HttpError {
 }
 
 /** The answer to a path no route serves (404), or a method no route of that path serves (405). */
-export function noRoute(method: string, pathname: string, pathMatched: boolean): HttpError {
-  if (pathMatched) return armError(405, 'MethodNotAllowed', `${method} is not supported on ${pathname}`);
-  return armError(404, 'NotFound', `No local Azure endpoint at ${pathname}`);
-}
+export const ARM_FALLBACK: Fallback = {
+  service: 'arm',
+  answer: (method, url, pathMatched) =>
+    pathMatched
+      ? armError(405, 'MethodNotAllowed', `${method} is not supported on ${url.pathname}`)
+      : armError(404, 'NotFound', `No local Azure endpoint at ${url.pathname}`),
+};
 
 // ---- the request
-
-/** ARM's request-tracking headers, on every ARM answer. */
-export function correlationHeaders(req: Pick<Request, 'headers'>): Record<string, string> {
-  const id = randomUUID();
-  const corr = headerValue(req.headers['x-ms-correlation-request-id']) ?? headerValue(req.headers['x-ms-client-request-id']) ?? id;
-  return { 'x-ms-request-id': id, 'x-ms-correlation-request-id': corr, 'x-ms-routing-request-id': `LOCAL:${id}` };
-}
 
 function wwwAuthenticate(emu: Emulator, description: string): Record<string, string> {
   const d = description.replace(/["\\]/g, "'");
@@ -139,20 +133,14 @@ export async function readArmBody(req: Request, definition: string): Promise<Jso
 
 // ---- routes
 
-/** Wraps a handler in the frame: the checks every ARM call gets, and the tracking headers on every answer. */
+/** Wraps a handler in the frame: the checks every ARM call gets. */
 function framed(emu: Emulator, handler: ArmHandler): Handler {
   return async (req, res) => {
-    const corr = correlationHeaders(req);
-    try {
-      const claims = authenticate(emu, req);
-      const apiVersion = req.url.searchParams.get('api-version');
-      if (!apiVersion) throw missingApiVersion();
-      const answer = await handler({ ...req, claims, apiVersion });
-      sendJson(res, answer.status, answer.body, { ...corr, ...answer.headers });
-    } catch (e) {
-      if (e instanceof HttpError) throw new HttpError(e.status, e.body, { ...corr, ...e.headers });
-      throw e;
-    }
+    const claims = authenticate(emu, req);
+    const apiVersion = req.url.searchParams.get('api-version');
+    if (!apiVersion) throw missingApiVersion();
+    const answer = await handler({ ...req, claims, apiVersion });
+    sendJson(res, answer.status, answer.body, { ...answer.headers });
   };
 }
 

@@ -2,7 +2,7 @@
  * `GET /metadata/endpoints`, ARM's cloud-discovery document: the object form without suffixes before 2019, the
  * array-of-clouds form of 2019-05-01 and 2020-06-01, and from 2022-09-01 one cloud object again (what the Azure SDK for
  * Go reads). The clouds carry `suffixes`: the local cloud names its storage accounts, vaults and registries under
- * LOCAL_DNS_SUFFIX. No token is needed, and the answer carries no request ids.
+ * LOCAL_DNS_SUFFIX. No token is needed.
  */
 import { LOCAL_DNS_SUFFIX } from '../../config';
 import { ARM_AUDIENCES, type Emulator } from '../context';

@@ -4,9 +4,9 @@
  * registry itself, the child's name), and the context the registry's handlers get.
  */
 import type { Emulator } from '../context';
-import type { HttpError } from '../http';
+import { HttpError } from '../http';
 import type { Claims } from '../jwt';
-import { checkRegistryApiVersion } from './api-versions';
+import { checkRegistryApiVersion, supportedVersionsHeader } from './api-versions';
 import { type ArmAnswer, type ArmHandler, type ArmRequest, badRequest, checkScope, RESOURCE_GROUP, resourceNotFound } from './frame';
 import type { Operations } from './lro';
 import type { ArmState, Collection, RegistryState } from './state';
@@ -85,12 +85,15 @@ export function registryScope(
   state: ArmState,
   operations: Operations,
 ): { registry: (handler: Answers<RegistryCall>) => ArmHandler; items: (collection: Collection, handler: Answers<ItemCall>) => ArmHandler } {
-  /** The checks in ARM's order; `collection` decides the api-versions and the name rule of the path's `name`. */
+  /** ARM's own checks, in its order: the scope, then whether the provider serves the type in that api-version. */
+  const front = (req: ArmRequest, collection: Collection | undefined): void => {
+    checkScope(emu, req.params['sub'] ?? '', req.params['rg'] ?? '');
+    checkRegistryApiVersion(emu, req.apiVersion.toLowerCase(), collection);
+  };
+  /** The provider's checks; `collection` decides the name rule of the path's `name`. */
   const check = (req: ArmRequest, collection: Collection | undefined): RegistryCall => {
     const apiVersion = req.apiVersion.toLowerCase();
-    const { sub = '', rg = '', registry = '', name } = req.params;
-    checkScope(emu, sub, rg);
-    checkRegistryApiVersion(emu, apiVersion, collection);
+    const { rg = '', registry = '', name } = req.params;
     checkName('registryName', registry);
     const reg = state.registry(registry);
     if (!reg) throw resourceNotFound(rg, registryTypePath(registry));
@@ -98,8 +101,21 @@ export function registryScope(
     state.sweep();
     return { emu, state, operations, req, apiVersion, caller: callerOf(req.claims), reg };
   };
+  /** Once ARM passed the call to the provider, every answer (errors too) names the versions of the resource type. */
+  const withVersions = async (req: ArmRequest, collection: Collection | undefined, answer: () => Promise<ArmAnswer> | ArmAnswer): Promise<ArmAnswer> => {
+    front(req, collection);
+    const header = supportedVersionsHeader(collection);
+    try {
+      const a = await answer();
+      return { ...a, headers: { ...header, ...a.headers } };
+    } catch (e) {
+      if (e instanceof HttpError) throw new HttpError(e.status, e.body, { ...header, ...e.headers });
+      throw e;
+    }
+  };
   return {
-    registry: (handler) => (req) => handler(check(req, undefined)),
-    items: (collection, handler) => (req) => handler({ ...check(req, collection), collection, name: req.params['name'] ?? '' }),
+    registry: (handler) => (req) => withVersions(req, undefined, () => handler(check(req, undefined))),
+    items: (collection, handler) => (req) =>
+      withVersions(req, collection, () => handler({ ...check(req, collection), collection, name: req.params['name'] ?? '' })),
   };
 }

@@ -33,6 +33,7 @@ import { REGISTRY, registryScope } from './registry-scope';
 import { authorizationRoutes, RoleAssignments } from './role-assignments';
 import { ArmState } from './state';
 import { storageAccountRoutes } from './storage-accounts';
+import { subscriptionRoutes } from './subscriptions';
 import { VaultState, vaultControl, vaultRoutes } from './vaults';
 
 const NAME = '/(?<name>[^/]+)';
@@ -56,7 +57,16 @@ export function registerArm(router: Router, emu: Emulator): void {
 
   const arm = armRoutes(router, emu);
   const { registry, items } = registryScope(emu, state, new Operations(emu.baseUrl, emu.disk));
-  router.add('arm', 'GET', /^\/metadata\/endpoints\/?$/, metadataEndpoints(emu));
+  // `//metadata/endpoints` too: the az CLI appends `/metadata/endpoints` to the ARM endpoint as registered, slash or not.
+  router.add('arm', 'GET', /^\/+metadata\/endpoints\/?$/, metadataEndpoints(emu));
+
+  // Tenants, subscriptions and the generic resource list: what sign-in and lookups by name read (subscriptions.ts)
+  const subscriptions = subscriptionRoutes(emu, state, resources);
+  arm('GET', '/tenants', subscriptions.tenants);
+  arm('GET', '/subscriptions', subscriptions.list);
+  arm('GET', SUBSCRIPTION, subscriptions.get);
+  arm('GET', `${SUBSCRIPTION}/resources`, subscriptions.resources);
+  arm('GET', `${RESOURCE_GROUP}/resources`, subscriptions.resources);
 
   // Microsoft.ContainerRegistry/registries (registries.ts)
   arm('GET', REGISTRY, registry(getRegistry));

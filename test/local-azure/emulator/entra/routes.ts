@@ -1,10 +1,13 @@
 /**
  * Entra ID for the local Azure, as one route table: the login endpoint (each tenant's OpenID configuration and keys,
- * the token endpoint), the two OIDC issuers that federated credentials trust, and their control route.
+ * the token endpoint), the two OIDC issuers that federated credentials trust, a machine's managed identity endpoint,
+ * the app's registered certificates, and their control routes.
  */
 import type { Emulator, TokenVerifier } from '../context';
 import { sendJson } from '../http';
 import type { Router } from '../router';
+import { AppCertificates, registerCertificateControl } from './certificates';
+import { ManagedIdentityEndpoint } from './managed-identity';
 import { OidcIssuer } from './oidc';
 import { openIdConfiguration, tenantKind, tenantNotFound } from './tenants';
 import { TokenEndpoint } from './token-endpoint';
@@ -14,7 +17,9 @@ import { AccessTokens } from './tokens';
 export function registerEntra(router: Router, emu: Emulator): void {
   const tokens = new AccessTokens(emu);
   const oidc = new OidcIssuer(emu);
-  const endpoint = new TokenEndpoint(emu, tokens, oidc);
+  const certificates = new AppCertificates(emu);
+  const msi = new ManagedIdentityEndpoint(emu, tokens);
+  const endpoint = new TokenEndpoint(emu, tokens, oidc, certificates);
   emu.tokens = { verifyAccessToken: (token, audiences) => tokens.verifyAccessToken(token, audiences) } satisfies TokenVerifier;
 
   // The tenant segment never starts with `_`, so that /_oidc and /_control stay out of these routes.
@@ -36,4 +41,9 @@ export function registerEntra(router: Router, emu: Emulator): void {
   router.add('oidc', 'GET', /^\/_oidc\/\.well-known\/jwks$/, (_req, res) => sendJson(res, 200, { keys: [oidc.key.jwk()] }));
 
   router.add('control', 'GET', /^\/_control\/oidc$/, (_req, res) => sendJson(res, 200, oidc.controlView()));
+  registerCertificateControl(router, certificates);
+
+  // A machine's managed identity endpoint, IDENTITY_ENDPOINT style (managed-identity.ts).
+  router.add('msi', 'GET', /^\/_msi\/token$/, (req, res) => msi.token(req, res));
+  router.add('control', 'GET', /^\/_control\/managed-identity$/, (_req, res) => sendJson(res, 200, msi.controlView()));
 }

@@ -1,14 +1,15 @@
 /**
  * Entra's token endpoint (`POST /{tenant}/oauth2/v2.0/token`), client credentials only, as MSAL calls it
- * (docs/local-azure.md#msal-instance-discovery): the client authenticates with its secret or with a federated
- * assertion from one of the OIDC issuers (oidc.ts), and gets an access token for one resource.
+ * (docs/local-azure.md#msal-instance-discovery): the client authenticates with its secret, with an assertion signed by
+ * a certificate registered on the app (certificates.ts) or with a federated assertion from one of the OIDC issuers
+ * (oidc.ts), and gets an access token for one resource.
  */
-import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Emulator } from '../context';
 import { type HttpError, readForm, sendJson } from '../http';
-import { decodeJwt, nowSeconds, verifyJwt } from '../jwt';
+import { type DecodedJwt, decodeJwt, nowSeconds, verifyJwt } from '../jwt';
 import type { Request } from '../router';
+import { AppCertificates } from './certificates';
 import { FEDERATION_AUDIENCES, type OidcIssuer } from './oidc';
 import { entraError, tenantKind, tenantNotFound } from './tenants';
 import { type AccessTokens, knownResources, NBF_SKEW_SECONDS, sameResource, secretsEqual } from './tokens';
@@ -26,6 +27,7 @@ export class TokenEndpoint {
     private readonly emu: Emulator,
     private readonly tokens: AccessTokens,
     private readonly oidc: OidcIssuer,
+    private readonly certificates: AppCertificates,
   ) {}
 
   private error(req: Request, status: number, error: string, code: number, description: string): HttpError {
@@ -71,10 +73,22 @@ export class TokenEndpoint {
     return resource;
   }
 
-  /** Checks a federated client assertion the way Entra does: matching credential, then signature, then time. */
-  private checkAssertion(req: Request, assertion: string): void {
+  /** Checks a client assertion the way Entra does: one signed by a registered certificate, or a federated one. */
+  private checkAssertion(req: Request, assertion: string, clientId: string): void {
     const d = decodeJwt(assertion);
     if (!d) throw this.error(req, 400, 'invalid_request', 50027, 'JWT token is invalid or malformed.');
+    if (AppCertificates.isCertificateAssertion(d)) {
+      const tenant = req.params['tenant'] ?? '';
+      const endpoints = [tenant, this.tokens.tenantId].map((t) => `${this.emu.baseUrl}/${t}/oauth2/v2.0/token`);
+      const refused = this.certificates.check(assertion, d, clientId, endpoints);
+      if (refused) throw this.error(req, 401, 'invalid_client', refused.code, refused.description);
+      return;
+    }
+    this.checkFederated(req, assertion, d);
+  }
+
+  /** A federated assertion: matching credential, then signature, then time. */
+  private checkFederated(req: Request, assertion: string, d: DecodedJwt): void {
     const auds = (Array.isArray(d.claims.aud) ? d.claims.aud : [d.claims.aud]).filter((a): a is string => typeof a === 'string');
     const audienceOk = auds.some((a) => (FEDERATION_AUDIENCES as readonly string[]).includes(a));
     if (d.claims.iss !== this.oidc.issuer || !audienceOk) {
@@ -140,7 +154,7 @@ export class TokenEndpoint {
     const assertion = form.get('client_assertion');
     if (assertion !== null) {
       if (form.get('client_assertion_type') !== ASSERTION_TYPE) throw this.missingParameter(req, 'client_assertion_type');
-      this.checkAssertion(req, assertion);
+      this.checkAssertion(req, assertion, clientId);
       return '2';
     }
     throw this.error(req, 401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
@@ -168,12 +182,12 @@ export class TokenEndpoint {
     const resource = this.resourceOf(req, scope);
     // MSAL adds a `claims` parameter for CAE (xms_cc cp1); tolerate it and echo the capability.
     const cae = (form.get('claims') ?? '').includes('cp1');
-    const { token, lifetime } = this.tokens.issue(resource, appidacr, cae);
+    const { token, lifetime } = this.tokens.issue(resource, this.tokens.servicePrincipal, appidacr, cae);
     sendJson(
       res,
       200,
       { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: token },
-      { 'cache-control': 'no-store, no-cache', pragma: 'no-cache', 'x-ms-request-id': randomUUID() },
+      { 'cache-control': 'no-store, no-cache', pragma: 'no-cache' },
     );
   }
 }

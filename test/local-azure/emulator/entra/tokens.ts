@@ -30,8 +30,16 @@ export function knownResources(): string[] {
   return [...ARM_AUDIENCES, KEY_VAULT_RESOURCE, PUBLIC_KEY_VAULT_RESOURCE, STORAGE_RESOURCE, ACR_RESOURCE];
 }
 
+/** Who a token is for: an app's client id and its principal's object id; a managed identity's resource id too. */
+export interface Principal {
+  readonly appid: string;
+  readonly oid: string;
+  /** `xms_mirid`: the managed identity's resource id (absent for an app registration's service principal). */
+  readonly mirid?: string;
+}
+
 /** A stable GUID derived from a name, so principal ids survive restarts of the emulator. */
-function guidFrom(name: string): string {
+export function guidFrom(name: string): string {
   const h = createHash('sha256').update(name).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
@@ -72,12 +80,17 @@ export class AccessTokens implements TokenVerifier {
     return `https://sts.windows.net/${this.tenantId}/`;
   }
 
-  /** An app-only token of the service principal; appidacr '1' after a secret, '2' after an assertion. */
-  issue(resource: string, appidacr: '1' | '2', cae: boolean): { token: string; lifetime: number } {
+  /** The app registration's service principal (env.json's clientId). */
+  get servicePrincipal(): Principal {
+    return { appid: this.emu.config.clientId, oid: servicePrincipalObjectId(this.emu.config.clientId) };
+  }
+
+  /** An app-only token of `principal`; appidacr '1' after a secret, '2' after an assertion or for a managed identity. */
+  issue(resource: string, principal: Principal, appidacr: '1' | '2', cae: boolean): { token: string; lifetime: number; expiresOn: number } {
     const lifetime = this.emu.knobs.accessTokenLifetimeSeconds;
     // A token issued after the service forgot earlier ones must pass, even within the same second.
     const now = Math.max(nowSeconds(), this.emu.knobs.tokensIssuedBefore);
-    const oid = servicePrincipalObjectId(this.emu.config.clientId);
+    const { oid } = principal;
     const claims: Claims = {
       aud: resource,
       iss: this.stsIssuer,
@@ -85,7 +98,7 @@ export class AccessTokens implements TokenVerifier {
       nbf: now,
       exp: now + lifetime,
       aio: randomBytes(24).toString('base64url'),
-      appid: this.emu.config.clientId,
+      appid: principal.appid,
       appidacr,
       idp: this.stsIssuer,
       idtyp: 'app',
@@ -95,9 +108,10 @@ export class AccessTokens implements TokenVerifier {
       tid: this.tenantId,
       uti: randomBytes(16).toString('base64url'),
       ver: '1.0',
+      ...(principal.mirid ? { xms_mirid: principal.mirid } : {}),
       ...(cae ? { xms_cc: ['cp1'] } : {}),
     };
-    return { token: this.key.sign(claims), lifetime };
+    return { token: this.key.sign(claims), lifetime, expiresOn: now + lifetime };
   }
 
   verifyAccessToken(token: string, audiences: readonly string[]): Outcome<{ claims: Claims }> {
