@@ -2,16 +2,22 @@
  * "Rehearse your promotion locally" (docs/rehearse.md), as written: the guide's GitHub workflow, read from the guide and
  * run by a small runner (support/workflow-run.mts) as a pull request. Its first step (local-azure/action.yml) starts a
  * local Azure of its own (port offset 3600) and replaces the job's Azure coordinates; the unchanged acr-transfer step
- * (the bundle) then promotes into it. And the local-azure step refuses a bad setting before anything starts.
+ * (the bundle) then promotes into it. The local-azure step refuses a bad setting before anything starts. And the guide's
+ * Azure DevOps rehearsal (its script step and its template of the promoting steps) run by a small agent
+ * (support/pipeline-run.ts), the task from the built .vsix, through the service connection the guide has you make.
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { parse } from 'yaml';
 import { REPO_ROOT } from './support/action-runner';
+import type { Endpoint } from './support/ado-runner';
+import { taskFromVsix } from './support/front-ends';
+import { Pipeline, type PipelineStepResult } from './support/pipeline-run';
 import { localAzureDir } from '../local-azure/config';
-import { digestsIn, endJob, GUIDE, guideBlock, lintWorkflow, machineEnv, rehearsalEnv } from './support/rehearsal';
+import { digestsIn, endJob, GUIDE, guideBlock, lintWorkflow, machineEnv, REHEARSAL_OFFSET, rehearsalEnv, stopRehearsal } from './support/rehearsal';
 import { describeSteps, runWorkflow, type WorkflowResult } from './support/workflow';
 
 jest.setTimeout(600_000);
@@ -142,5 +148,88 @@ describe('the local-azure step refuses a bad setting in one line, before anythin
   it('on GitHub the line is an error annotation', () => {
     const r = up({ LOCAL_AZURE_IMAGES: 'team/api', GITHUB_ENV: path.join(os.tmpdir(), 'unused-github-env') });
     expect(r.out).toBe(`::error::local Azure: image "team/api": expected repo:tag (lower-case repository path, tag of letters, digits, '.', '_' or '-')`);
+  });
+});
+
+describe("the guide's Azure DevOps rehearsal, as the agent runs it", () => {
+  const work = mkdtempSync(path.join(os.tmpdir(), 'guide-ado-'));
+  const secret = randomBytes(24).toString('base64url');
+  const pipeline = guideBlock('pipeline: rehearse.yml');
+  /** The fixed identity the guide's script step gives the local Azure (and its service connection). */
+  const fixed = (parse(pipeline) as { steps: { env?: Record<string, string> }[] }).steps.find((s) => s.env?.['LOCAL_AZURE_CLIENT_ID'])!.env!;
+  let agent: Pipeline;
+  let results: PipelineStepResult[];
+
+  beforeAll(async () => {
+    // Build.SourcesDirectory with both checkouts: the pipeline's own repository and acr-transfer (this working tree).
+    const sources = path.join(work, 's');
+    mkdirSync(path.join(sources, 'self'), { recursive: true });
+    symlinkSync(REPO_ROOT, path.join(sources, 'acrtransfer'));
+    // The service connection the guide has you make once: Azure Stack, the local ARM, the fixed identity.
+    const connection: Endpoint = {
+      id: randomUUID(),
+      url: `https://127.0.0.1:${8443 + Number(REHEARSAL_OFFSET)}/`,
+      scheme: 'ServicePrincipal',
+      parameters: {
+        serviceprincipalid: fixed['LOCAL_AZURE_CLIENT_ID']!,
+        serviceprincipalkey: secret,
+        tenantid: fixed['LOCAL_AZURE_TENANT_ID']!,
+        authenticationType: 'spnKey',
+      },
+      data: { environment: 'AzureStack', subscriptionId: fixed['LOCAL_AZURE_SUBSCRIPTION_ID']!, subscriptionName: 'local-azure', scopeLevel: 'Subscription' },
+    };
+    agent = new Pipeline({
+      pipeline,
+      templates: { 'promote-steps.yml': guideBlock('pipeline: promote-steps.yml') },
+      variables: { 'Build.SourceVersion': sha },
+      secrets: { localAzureSecret: secret },
+      connections: { 'local-azure': connection },
+      sourcesDir: sources,
+      taskDir: taskFromVsix(work),
+      machineEnv: machineEnv(),
+    });
+    results = await agent.run();
+  });
+  afterAll(() => {
+    stopRehearsal(agent?.vars.get('local_azure_env')?.value);
+    rmSync(work, { recursive: true, force: true });
+    if (agent) rmSync(agent.tempDir, { recursive: true, force: true });
+  });
+
+  it('runs the script step and the template as written, the task through the service connection to the fixed identity', async () => {
+    expect({ steps: results.map((r) => [r.name, r.result]), log: results.at(-1)?.result === 'Succeeded' ? '' : results.at(-1)?.log }).toEqual({
+      steps: [
+        ['Checkout self', 'Succeeded'],
+        ['Checkout acrtransfer', 'Succeeded'],
+        ['Start the local Azure', 'Succeeded'],
+        ['promote', 'Succeeded'],
+        ['Script', 'Succeeded'],
+      ],
+      log: '',
+    });
+    const env = rehearsalEnv(agent.vars.get('local_azure_env')?.value);
+    expect({ tenant: env.tenantId, client: env.clientId, subscription: env.subscriptionId }).toEqual({
+      tenant: fixed['LOCAL_AZURE_TENANT_ID'],
+      client: fixed['LOCAL_AZURE_CLIENT_ID'],
+      subscription: fixed['LOCAL_AZURE_SUBSCRIPTION_ID'],
+    });
+    expect(results[3]!.inputs).toMatchObject({
+      sourceRegistry: env.registries.source.resourceId,
+      importSasSecretUri: `${env.keyVaultUrl}secrets/acrimportsas`,
+      artifacts: IMAGES.join(','),
+    });
+    const digests = await digestsIn(env, 'target', IMAGES);
+    expect(digests).toEqual(await digestsIn(env, 'source', IMAGES));
+    const pinned = IMAGES.map((i) => `${i}@${digests[i]}`);
+    expect(results[4]!.log).toContain(`promoted ${JSON.stringify(pinned)}`);
+  });
+
+  it('sets the client secret as a secret variable: in no line the agent shows as it is', () => {
+    const env = rehearsalEnv(agent.vars.get('local_azure_env')?.value);
+    expect(agent.vars.get('azure_client_secret')).toEqual({ name: 'AZURE_CLIENT_SECRET', value: env.clientSecret, secret: true });
+    const lines = results.flatMap((r) => r.log.split('\n'));
+    expect(lines).toContain(`##vso[task.setvariable variable=AZURE_CLIENT_SECRET;issecret=true]${env.clientSecret}`);
+    // Logging commands are the agent's to act on (and it masks what they register); everything else it prints.
+    expect(lines.filter((l) => !l.startsWith('##vso[') && l.includes(env.clientSecret))).toEqual([]);
   });
 });
