@@ -24,7 +24,18 @@ export const guideBlock = (marker: string): string => markdownBlock(GUIDE, marke
  * meet the suite's on 8443.
  */
 export function machineEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const keep = ['PATH', 'HOME', 'LANG', 'TMPDIR', 'NODE_EXTRA_CA_CERTS', 'EGRESS_GUARD_LOG', 'ACTION_BUNDLE', 'CI'];
+  const keep = [
+    'PATH',
+    'HOME',
+    'LANG',
+    'TMPDIR',
+    'NODE_EXTRA_CA_CERTS',
+    'EGRESS_GUARD_LOG',
+    'ACTION_BUNDLE',
+    'CI',
+    'ACR_TRANSFER_RECORD',
+    'ACR_TRANSFER_LIVE_SETTINGS',
+  ];
   const env: NodeJS.ProcessEnv = Object.fromEntries(keep.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]));
   return { ...env, NODE_OPTIONS: nodeOptionsForLocalAzure(), LOCAL_AZURE_PORT_OFFSET: REHEARSAL_OFFSET, ...extra };
 }
