@@ -1,7 +1,7 @@
 /**
  * What the local-azure step hands the steps after it: one variable per coordinate an acr-transfer step (or a script)
  * needs, written the way each host takes variables from a step. GitHub: GITHUB_ENV (so a job's `env:` is replaced,
- * docs/local-azure.md#rehearsing-a-users-workflow) and GITHUB_OUTPUT, secrets masked first; Azure DevOps:
+ * docs/rehearse.md#github-actions) and GITHUB_OUTPUT, secrets masked first; Azure DevOps:
  * `task.setvariable`, secrets with `issecret=true`; anywhere: a file a shell can source.
  */
 import { randomBytes } from 'node:crypto';

@@ -112,15 +112,17 @@ export function trackFixture(f: CreatedFixture): void {
   if (isLive()) created.fixtures.push(f);
 }
 
-async function deleteResource(env: LocalAzureEnv, id: string): Promise<string> {
+/** DELETE, waits for an asynchronous delete (202 + Location), then checks that the resource is gone. */
+async function deleteResource(env: LocalAzureEnv, id: string): Promise<void> {
   const r = await arm(env, 'DELETE', `${id}?api-version=${API}`);
+  if (r.status >= 300) throw new Error(`DELETE: HTTP ${r.status}`);
   let location = r.status === 202 ? (r.headers.get('location') ?? undefined) : undefined;
   for (let i = 0; location && i < 60; i++) {
     await new Promise((res) => setTimeout(res, 1000));
-    const poll = await arm(env, 'GET', location);
-    if (poll.status !== 202) location = undefined;
+    if ((await arm(env, 'GET', location)).status !== 202) location = undefined;
   }
-  return `${r.status}`;
+  const after = await arm(env, 'GET', `${id}?api-version=${API}`);
+  if (after.status !== 404) throw new Error(`still there after DELETE (GET: HTTP ${after.status})`);
 }
 
 /** Deletes everything this test file made on the live Azure; one line per kind, failures named (they do not fail the file). */
