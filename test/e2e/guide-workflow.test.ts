@@ -10,10 +10,9 @@ import * as path from 'node:path';
 import { localAzureDir } from '../local-azure/config';
 import type { SeededImage } from '../local-azure/seed';
 import { type ActionFixture, containerUri, createActionFixture, seed, targetDigest } from './support/action-fixture';
-import { REPO_ROOT } from './support/action-runner';
 import { isLive } from './support/live';
-import { endJob, GUIDE, machineEnv } from './support/rehearsal';
-import { describeSteps, runWorkflow, type WorkflowResult } from './support/workflow';
+import { endJob, runGuideWorkflow } from './support/rehearsal';
+import { describeSteps, type WorkflowResult } from './support/workflow';
 
 jest.setTimeout(600_000);
 
@@ -30,35 +29,28 @@ beforeAll(async () => {
     { repo: 'team/web', tag: sha },
   ]);
   const { env } = f;
-  r = await runWorkflow(
-    {
-      file: GUIDE,
-      block: 'workflow: promote',
-      job: 'promote',
-      event: { name: 'push' },
-      sha,
-      vars: {
-        ...(isLive() ? { AZURE_AUTH_TYPE: 'service-principal' } : {}),
-        AZURE_CLIENT_ID: env.clientId,
-        AZURE_TENANT_ID: env.tenantId,
-        AZURE_SUBSCRIPTION_ID: env.subscriptionId,
-        AZURE_RESOURCE_MANAGER_ENDPOINT: env.armEndpoint,
-        ACR_SOURCE_REGISTRY: env.registries.source.resourceId,
-        ACR_TARGET_REGISTRY: env.registries.target.resourceId,
-        ACR_EXPORT_STORAGE_URI: containerUri(f.exportStorage),
-        ACR_EXPORT_SAS_SECRET_URI: f.exportSecretUri,
-        ACR_IMPORT_STORAGE_URI: containerUri(f.importStorage),
-        ACR_IMPORT_SAS_SECRET_URI: f.importSecretUri,
-        // This run's own pipelines (live mode deletes them after the file).
-        ACR_EXPORT_PIPELINE: f.exportPipeline,
-        ACR_IMPORT_PIPELINE: f.importPipeline,
-      },
-      secrets: isLive() ? { AZURE_CLIENT_SECRET: env.clientSecret } : {},
-      actions: { 'acr-transfer/acr-transfer': REPO_ROOT },
-      ...(isLive() ? {} : { oidc: path.join(localAzureDir(), 'env.json') }),
+  r = await runGuideWorkflow({
+    event: { name: 'push' },
+    sha,
+    vars: {
+      ...(isLive() ? { AZURE_AUTH_TYPE: 'service-principal' } : {}),
+      AZURE_CLIENT_ID: env.clientId,
+      AZURE_TENANT_ID: env.tenantId,
+      AZURE_SUBSCRIPTION_ID: env.subscriptionId,
+      AZURE_RESOURCE_MANAGER_ENDPOINT: env.armEndpoint,
+      ACR_SOURCE_REGISTRY: env.registries.source.resourceId,
+      ACR_TARGET_REGISTRY: env.registries.target.resourceId,
+      ACR_EXPORT_STORAGE_URI: containerUri(f.exportStorage),
+      ACR_EXPORT_SAS_SECRET_URI: f.exportSecretUri,
+      ACR_IMPORT_STORAGE_URI: containerUri(f.importStorage),
+      ACR_IMPORT_SAS_SECRET_URI: f.importSecretUri,
+      // This run's own pipelines (live mode deletes them after the file).
+      ACR_EXPORT_PIPELINE: f.exportPipeline,
+      ACR_IMPORT_PIPELINE: f.importPipeline,
     },
-    machineEnv(),
-  );
+    secrets: isLive() ? { AZURE_CLIENT_SECRET: env.clientSecret } : {},
+    ...(isLive() ? {} : { oidc: path.join(localAzureDir(), 'env.json') }),
+  });
 });
 afterAll(() => endJob(r));
 

@@ -17,8 +17,8 @@ import type { Endpoint } from './support/ado-runner';
 import { taskFromVsix } from './support/front-ends';
 import { Pipeline, type PipelineStepResult } from './support/pipeline-run';
 import { localAzureDir } from '../local-azure/config';
-import { digestsIn, endJob, GUIDE, guideBlock, lintGitHub, machineEnv, REHEARSAL_OFFSET, rehearsalEnv, stopRehearsal } from './support/rehearsal';
-import { describeSteps, runWorkflow, type WorkflowResult } from './support/workflow';
+import { digestsIn, endJob, guideBlock, lintGitHub, machineEnv, REHEARSAL_OFFSET, rehearsalEnv, runGuideWorkflow, stopRehearsal } from './support/rehearsal';
+import { describeSteps, type WorkflowResult } from './support/workflow';
 
 jest.setTimeout(600_000);
 
@@ -29,22 +29,15 @@ describe("the guide's GitHub workflow, as a pull request", () => {
   let r: WorkflowResult;
 
   beforeAll(async () => {
-    r = await runWorkflow(
-      {
-        file: GUIDE,
-        block: 'workflow: promote',
-        job: 'promote',
-        event: { name: 'pull_request' },
-        sha,
-        // A pull request of a repository set up for Azure: its variables name the real Azure, which the rehearsal must not touch.
-        vars: { AZURE_CLIENT_ID: '11111111-1111-1111-1111-111111111111', AZURE_TENANT_ID: 'contoso.onmicrosoft.com', ACR_SOURCE_REGISTRY: '/subscriptions/x' },
-        secrets: {},
-        actions: { 'acr-transfer/acr-transfer': REPO_ROOT },
-        // The job has `id-token: write`: the runner's ID-token URL is another issuer's (the suite's local Azure stands in for GitHub).
-        oidc: path.join(localAzureDir(), 'env.json'),
-      },
-      machineEnv(),
-    );
+    r = await runGuideWorkflow({
+      event: { name: 'pull_request' },
+      sha,
+      // A pull request of a repository set up for Azure: its variables name the real Azure, which the rehearsal must not touch.
+      vars: { AZURE_CLIENT_ID: '11111111-1111-1111-1111-111111111111', AZURE_TENANT_ID: 'contoso.onmicrosoft.com', ACR_SOURCE_REGISTRY: '/subscriptions/x' },
+      secrets: {},
+      // The job has `id-token: write`: the runner's ID-token URL is another issuer's (the suite's local Azure stands in for GitHub).
+      oidc: path.join(localAzureDir(), 'env.json'),
+    });
   });
   afterAll(() => endJob(r));
 

@@ -4,17 +4,11 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 
+/** The fields live mode reads: env.json's, less the local Azure's own (controlUrl, the plain registries behind the ACRs). */
 const REQUIRED = [
-  'armEndpoint',
-  'authorityHost',
-  'tenantId',
-  'clientId',
-  'clientSecret',
-  'subscriptionId',
-  'resourceGroup',
-  'keyVaultUrl',
-  ...['source', 'target'].flatMap((s) => [`registries.${s}.name`, `registries.${s}.resourceId`, `registries.${s}.loginServer`, `registries.${s}.address`]),
-  ...['source', 'target'].flatMap((s) => [`storage.${s}.account`, `storage.${s}.key`, `storage.${s}.blobEndpoint`]),
+  ...'armEndpoint authorityHost tenantId clientId clientSecret subscriptionId resourceGroup keyVaultUrl'.split(' '),
+  ...['source', 'target'].flatMap((s) => ['name', 'resourceId', 'loginServer', 'address'].map((f) => `registries.${s}.${f}`)),
+  ...['source', 'target'].flatMap((s) => ['account', 'key', 'blobEndpoint'].map((f) => `storage.${s}.${f}`)),
 ];
 
 function field(o: unknown, dotted: string): unknown {

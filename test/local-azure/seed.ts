@@ -189,12 +189,13 @@ export function run(cmd: string, args: readonly string[]): Promise<Buffer> {
 
 /**
  * Builds and pushes images into the registry at `backendUrl` (http, no auth). `via: 'http'` (default) pushes with
- * the registry client in-process; `via: 'skopeo'` writes an OCI layout and runs `skopeo copy` per image.
+ * the registry client in-process; `via: 'skopeo'` writes an OCI layout and runs `skopeo copy` per image, to `login.host`
+ * with `login.args` when given (a registry's login server and its credentials).
  */
 export async function seedImages(
   backendUrl: string,
   specs: readonly ImageSpec[],
-  opts: { via?: 'http' | 'skopeo'; tmpDir?: string } = {},
+  opts: { via?: 'http' | 'skopeo'; tmpDir?: string; login?: { readonly host: string; readonly args: readonly string[] } } = {},
 ): Promise<SeededImage[]> {
   const images = await Promise.all(specs.map(buildImage));
   if (opts.via !== 'skopeo') {
@@ -203,6 +204,8 @@ export async function seedImages(
     for (const img of images) out.push(await pushImage(client, img));
     return out;
   }
+  // Through a login server instead (`login`: its host and skopeo's credential options), referrers are not pushed.
+  if (opts.login && specs.some((s) => s.referrers?.length || s.childReferrers?.length)) throw new Error('seeding through a login server pushes no referrers');
   const dir = await mkdtemp(path.join(opts.tmpDir ?? tmpdir(), 'seed-'));
   try {
     await writeOciLayout(dir, images);
@@ -214,11 +217,11 @@ export async function seedImages(
         'copy',
         '--all',
         '--quiet',
-        '--dest-tls-verify=false',
+        ...(opts.login?.args ?? ['--dest-tls-verify=false']),
         `oci:${dir}:${ref}`,
-        `docker://${hostOf(backendUrl)}/${ref}`,
+        `docker://${opts.login?.host ?? hostOf(backendUrl)}/${ref}`,
       ]);
-      await pushReferrers(new RegistryClient(backendUrl), img.spec.repo, img.referrers);
+      if (!opts.login) await pushReferrers(new RegistryClient(backendUrl), img.spec.repo, img.referrers);
     }
   } finally {
     await rm(dir, { recursive: true, force: true });

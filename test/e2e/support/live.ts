@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { LocalAzureEnv, StorageEnv } from '../../local-azure/config';
 import { sha256Digest } from '../../local-azure/emulator/transfer/registry-client';
-import { buildImage, type ImageSpec, run, type SeededImage, writeOciLayout } from '../../local-azure/seed';
+import { type ImageSpec, run, type SeededImage, seedImages } from '../../local-azure/seed';
 import { API, arm, containerClient, credential, loadEnv } from './local-azure';
 
 /** The settings file of a live run; unset in the ordinary suite. */
@@ -51,36 +51,14 @@ async function skopeoAuth(env: LocalAzureEnv, side: Side, flag: 'creds' | 'dest-
 
 /** Builds the images and pushes them through the source registry's login server (skopeo); records them for the clean-up. */
 export async function pushImages(env: LocalAzureEnv, specs: readonly ImageSpec[]): Promise<SeededImage[]> {
-  if (specs.some((s) => s.referrers?.length || s.childReferrers?.length))
-    throw new Error('live mode pushes no referrers (a test that needs them is not @live)');
-  const images = await Promise.all(specs.map(buildImage));
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'live-seed-'));
   const auth = await skopeoAuth(env, 'source', 'dest-creds');
   try {
-    await writeOciLayout(dir, images);
-    for (const img of images) {
-      const ref = `${img.spec.repo}:${img.spec.tag}`;
-      await run('skopeo', [
-        '--insecure-policy',
-        'copy',
-        '--all',
-        '--quiet',
-        ...auth.args,
-        `oci:${dir}:${ref}`,
-        `docker://${env.registries.source.address}/${ref}`,
-      ]);
-      created.images.push({ repo: img.spec.repo, digests: [img.manifest.digest, ...img.children.map((c) => c.digest)] });
-    }
+    const seeded = await seedImages('', specs, { via: 'skopeo', login: { host: env.registries.source.address, args: auth.args } });
+    for (const i of seeded) created.images.push({ repo: i.ref.slice(0, i.ref.lastIndexOf(':')), digests: [i.digest, ...i.children.map((c) => c.digest)] });
+    return seeded;
   } finally {
     auth.done();
-    rmSync(dir, { recursive: true, force: true });
   }
-  return images.map((i) => ({
-    ref: `${i.spec.repo}:${i.spec.tag}`,
-    digest: i.manifest.digest,
-    children: i.children.map((c, n) => ({ platform: n === 0 ? 'linux/amd64' : 'linux/arm64', digest: c.digest })),
-    referrers: [],
-  }));
 }
 
 /** The digest of `ref` (`repo:tag` or `repo@digest`) in a registry, read through its login server; undefined when it is not there. */

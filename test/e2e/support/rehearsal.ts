@@ -8,12 +8,21 @@ import * as path from 'node:path';
 import { type LocalAzureEnv, nodeOptionsForLocalAzure } from '../../local-azure/config';
 import { skopeoDigest } from '../../local-azure/seed';
 import { REPO_ROOT } from './action-runner';
-import { markdownBlock, type WorkflowResult } from './workflow';
+import { markdownBlock, runWorkflow, type WorkflowRequest, type WorkflowResult } from './workflow';
 
 export const GUIDE = path.join(REPO_ROOT, 'docs', 'rehearse.md');
 
 /** The fixed port offset of the local Azure a rehearsal starts here (docs: 3600, 3700 and 3800 are for such tests). */
 export const REHEARSAL_OFFSET = '3600';
+
+/**
+ * The guide's GitHub workflow, job `promote`, run as written on a runner machine here, this repository's actions resolving
+ * to the working tree; the event, commit, variables, secrets and ID-token issuer are the run's.
+ */
+export function runGuideWorkflow(run: Pick<WorkflowRequest, 'event' | 'sha' | 'vars' | 'secrets' | 'oidc'>): Promise<WorkflowResult> {
+  const req: WorkflowRequest = { file: GUIDE, block: 'workflow: promote', job: 'promote', actions: { 'acr-transfer/acr-transfer': REPO_ROOT }, ...run };
+  return runWorkflow(req, machineEnv());
+}
 
 /** The ```yaml block after `<!-- <marker> -->` in the guide. */
 export const guideBlock = (marker: string): string => markdownBlock(GUIDE, marker);
