@@ -16,7 +16,7 @@ if [ "$cmd" = up ]; then
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   fi
   # An action's checkout has no node_modules (only dist/ is bundled for the main action): install the locked packages.
-  if [ ! -e "$root/node_modules/.package-lock.json" ]; then
+  if [ ! -e "$root/node_modules" ]; then
     echo "local Azure: installing its packages (npm ci in $root)"
     (cd "$root" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
   fi

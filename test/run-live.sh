@@ -9,6 +9,10 @@ if [ -z "$settings" ]; then
   echo "usage: npm run test:live -- <settings.json> [--record <recording.json>] [jest args]" >&2
   exit 2
 fi
+if [ ! -f "$settings" ]; then
+  echo "test:live: no settings file at '$settings'" >&2
+  exit 2
+fi
 shift
 record=""
 if [ "${1:-}" = "--record" ]; then
