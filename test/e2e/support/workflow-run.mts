@@ -34,6 +34,9 @@ interface Step {
   readonly shell?: string;
 }
 
+/** How the runner names a step in its log: its name, else its id, else what it runs. */
+const stepName = (s: Step): string => s.name ?? s.id ?? (s.uses ? `Run ${s.uses}` : 'Run');
+
 const STEP_KEYS = new Set(['id', 'name', 'if', 'uses', 'with', 'run', 'env', 'shell']);
 const JOB_KEYS = new Set(['runs-on', 'env', 'steps', 'permissions', 'timeout-minutes']);
 const ID_TOKEN = ['ACTIONS_ID_TOKEN_REQUEST_URL', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
@@ -92,7 +95,7 @@ class Job {
     Object.assign(this.env, interpolateAll(job['env'] as Record<string, unknown>, this.contexts()));
     for (const step of job['steps'] as Step[]) {
       const bad = Object.keys(step).filter((k) => !STEP_KEYS.has(k));
-      if (bad.length > 0) throw new Error(`step '${step.name ?? step.id}' uses ${bad.join(', ')}, which this runner does not run`);
+      if (bad.length > 0) throw new Error(`step '${stepName(step)}' uses ${bad.join(', ')}, which this runner does not run`);
       const result = await this.step(step, this.contexts());
       this.results.push(result);
       if (step.id) this.steps[step.id] = { outputs: result.outputs, outcome: result.outcome, conclusion: result.outcome };
@@ -103,7 +106,7 @@ class Job {
 
   /** One step, in the contexts of its scope (the job's, or a composite action's: its path, and the env of the step that used it). */
   private async step(step: Step, ctx: Contexts, composite?: { path: string; env: Record<string, string> }): Promise<StepResult> {
-    const name = step.name ?? step.id ?? (step.uses ? `Run ${step.uses}` : 'Run');
+    const name = stepName(step);
     if (!condition(step.if, ctx, this.failed)) return { id: step.id, name, outcome: 'skipped', outputs: {}, log: '' };
     const stepEnv = { ...composite?.env, ...interpolateAll(step.env, ctx) };
     if (step.run !== undefined) {
