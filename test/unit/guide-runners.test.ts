@@ -84,6 +84,7 @@ describe('the workflow runner', () => {
       expect(r.steps.map((s) => s.outcome)).toEqual(['success', 'success', 'skipped']);
       expect(r.steps[1]!.log).toContain('seen from-step default');
       expect(r.env).toMatchObject({ A: 'default', B: 'from-step' });
+      rmSync(path.dirname(r.workspace), { recursive: true, force: true });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

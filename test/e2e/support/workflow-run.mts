@@ -9,7 +9,7 @@
  * CLI (ESM, for @actions/expressions): node --import tsx workflow-run.mts <request.json> → a WorkflowResult on stdout.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -81,6 +81,11 @@ class Job {
       runner: { os: 'Linux', temp: this.runnerTemp },
       ...extra,
     };
+  }
+
+  /** The job's directories, when it ends without a result (with one, its caller removes them: endJob). */
+  removeDirectories(): void {
+    rmSync(this.temp, { recursive: true, force: true });
   }
 
   async run(jobName: string): Promise<WorkflowResult> {
@@ -233,7 +238,13 @@ async function oidcVariables(envJson: string): Promise<Record<string, string>> {
 
 export async function runWorkflowJob(req: WorkflowRequest): Promise<WorkflowResult> {
   const workflow = parse(req.block ? markdownBlock(req.file, req.block) : readFileSync(req.file, 'utf8')) as Record<string, unknown>;
-  return new Job(req, workflow).run(req.job);
+  const job = new Job(req, workflow);
+  try {
+    return await job.run(req.job);
+  } catch (e) {
+    job.removeDirectories();
+    throw e;
+  }
 }
 
 if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {
