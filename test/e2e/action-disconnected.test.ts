@@ -1,4 +1,5 @@
 /**
+ * @live
  * The disconnected flow as three workflow steps, each given only the inputs its side of the boundary has:
  * `export` (source registry and export storage), `copy` (both containers), `import` (target registry and import
  * storage), with the blob names handed from one step's `blobs` output to the next step's `blobs` input.

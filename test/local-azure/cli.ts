@@ -5,7 +5,7 @@
  */
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { execFileSync } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -17,6 +17,7 @@ import {
   LOCAL_DNS_SUFFIX,
   type LocalAzureEnv,
   localAzureDir,
+  localIdentity,
   loginServerOf,
   registryResourceId,
   SIDES,
@@ -69,6 +70,8 @@ function registryConfig(rootDir: string, port: number, secret: string): string {
 
 async function up(): Promise<void> {
   const started = Date.now();
+  // Random unless fixed by LOCAL_AZURE_TENANT_ID, …_CLIENT_ID, …_CLIENT_SECRET, …_SUBSCRIPTION_ID (a saved service connection's).
+  const identity = localIdentity();
   const dir = localAzureDir();
   const live = runningProcesses(dir);
   if (live.length > 0) {
@@ -92,7 +95,7 @@ async function up(): Promise<void> {
   const caCertPath = path.join(dir, 'ca.pem');
   writeFileSync(caCertPath, readFileSync(certs.caCertPath));
 
-  const subscriptionId = randomUUID();
+  const subscriptionId = identity.subscriptionId;
   const resourceGroup = 'acr-transfer-local';
   const account = (name: string): StorageEnv => ({
     account: name,
@@ -115,9 +118,9 @@ async function up(): Promise<void> {
     caCertPath,
     stateDir: path.join(dataDir, 'emulator'),
     requestLogPath: path.join(dir, 'logs', 'requests.jsonl'),
-    tenantId: randomUUID(),
-    clientId: randomUUID(),
-    clientSecret: randomBytes(24).toString('base64url'),
+    tenantId: identity.tenantId,
+    clientId: identity.clientId,
+    clientSecret: identity.clientSecret,
     subscriptionId,
     resourceGroup,
     location: 'eastus',

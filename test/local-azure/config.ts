@@ -1,3 +1,4 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 
 /** Where `azure:up` keeps its state; git-ignored. Override with LOCAL_AZURE_DIR. */
@@ -111,4 +112,37 @@ export function loginServerOf(r: Pick<EmulatorRegistryConfig, 'name' | 'port'>):
 /** An account's blob endpoint: https://<account>.blob.<suffix>:<port>/ (the emulator's storage front). */
 export function blobEndpointOf(account: string, storagePort: number): string {
   return `https://${account}.blob.${LOCAL_DNS_SUFFIX}:${storagePort}/`;
+}
+
+/** The identity a local Azure is made with: its tenant, service principal and subscription. */
+export interface LocalIdentity {
+  readonly tenantId: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly subscriptionId: string;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Fresh random values, or the ones LOCAL_AZURE_TENANT_ID, LOCAL_AZURE_CLIENT_ID, LOCAL_AZURE_CLIENT_SECRET and
+ * LOCAL_AZURE_SUBSCRIPTION_ID fix: an Azure DevOps service connection made once for the local Azure names them.
+ */
+export function localIdentity(env: NodeJS.ProcessEnv = process.env): LocalIdentity {
+  const guid = (name: string): string => {
+    const v = env[name]?.trim();
+    if (!v) return randomUUID();
+    if (!GUID.test(v)) throw new Error(`${name} must be a GUID, not '${v.slice(0, 40)}'`);
+    return v.toLowerCase();
+  };
+  const secret = env['LOCAL_AZURE_CLIENT_SECRET']?.trim();
+  // The secret travels in form bodies and env files: printable ASCII without quotes, spaces or backslashes.
+  if (secret && !/^[\x21\x23-\x26\x28-\x5b\x5d-\x7e]{16,200}$/.test(secret))
+    throw new Error('LOCAL_AZURE_CLIENT_SECRET must be 16 to 200 printable characters without spaces, quotes or backslashes');
+  return {
+    tenantId: guid('LOCAL_AZURE_TENANT_ID'),
+    clientId: guid('LOCAL_AZURE_CLIENT_ID'),
+    clientSecret: secret || randomBytes(24).toString('base64url'),
+    subscriptionId: guid('LOCAL_AZURE_SUBSCRIPTION_ID'),
+  };
 }

@@ -189,12 +189,13 @@ export function run(cmd: string, args: readonly string[]): Promise<Buffer> {
 
 /**
  * Builds and pushes images into the registry at `backendUrl` (http, no auth). `via: 'http'` (default) pushes with
- * the registry client in-process; `via: 'skopeo'` writes an OCI layout and runs `skopeo copy` per image.
+ * the registry client in-process; `via: 'skopeo'` writes an OCI layout and runs `skopeo copy` per image, to `login.host`
+ * with `login.args` when given (a registry's login server and its credentials).
  */
 export async function seedImages(
   backendUrl: string,
   specs: readonly ImageSpec[],
-  opts: { via?: 'http' | 'skopeo'; tmpDir?: string } = {},
+  opts: { via?: 'http' | 'skopeo'; tmpDir?: string; login?: { readonly host: string; readonly args: readonly string[] } } = {},
 ): Promise<SeededImage[]> {
   const images = await Promise.all(specs.map(buildImage));
   if (opts.via !== 'skopeo') {
@@ -203,6 +204,8 @@ export async function seedImages(
     for (const img of images) out.push(await pushImage(client, img));
     return out;
   }
+  // Through a login server instead (`login`: its host and skopeo's credential options), referrers are not pushed.
+  if (opts.login && specs.some((s) => s.referrers?.length || s.childReferrers?.length)) throw new Error('seeding through a login server pushes no referrers');
   const dir = await mkdtemp(path.join(opts.tmpDir ?? tmpdir(), 'seed-'));
   try {
     await writeOciLayout(dir, images);
@@ -214,11 +217,11 @@ export async function seedImages(
         'copy',
         '--all',
         '--quiet',
-        '--dest-tls-verify=false',
+        ...(opts.login?.args ?? ['--dest-tls-verify=false']),
         `oci:${dir}:${ref}`,
-        `docker://${hostOf(backendUrl)}/${ref}`,
+        `docker://${opts.login?.host ?? hostOf(backendUrl)}/${ref}`,
       ]);
-      await pushReferrers(new RegistryClient(backendUrl), img.spec.repo, img.referrers);
+      if (!opts.login) await pushReferrers(new RegistryClient(backendUrl), img.spec.repo, img.referrers);
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -234,19 +237,38 @@ export async function skopeoDigest(ref: string): Promise<string> {
   return sha256Digest(await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${hostOf(ref)}`]));
 }
 
-function parseCliSpec(arg: string): ImageSpec {
+const REPO = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+const TAG = /^\w[\w.-]{0,127}$/;
+const KINDS: readonly ReferrerKind[] = ['notation', 'sbom', 'signed-sbom', 'cosign'];
+
+/**
+ * One image as the CLI and the local-azure step name it: `repo:tag[,multi][,mb=<MiB>][,seed=<text>][,refs=a+b][,childrefs=a+b]`.
+ * Names follow the distribution spec's grammar; a bad one is refused in one line naming it.
+ */
+export function parseImageSpec(arg: string): ImageSpec {
   const [ref = '', ...opts] = arg.split(',');
   const colon = ref.lastIndexOf(':');
-  if (colon <= 0) throw new Error(`expected repo:tag, got '${ref}'`);
-  let spec: ImageSpec = { repo: ref.slice(0, colon), tag: ref.slice(colon + 1) };
+  const repo = colon > 0 ? ref.slice(0, colon) : ref;
+  const tag = colon > 0 ? ref.slice(colon + 1) : '';
+  const shown = JSON.stringify(arg.slice(0, 80));
+  if (!REPO.test(repo) || repo.length > 200 || !TAG.test(tag))
+    throw new Error(`image ${shown}: expected repo:tag (lower-case repository path, tag of letters, digits, '.', '_' or '-')`);
+  const kinds = (v: string): ReferrerKind[] => {
+    const list = v.split('+');
+    const bad = list.find((k) => !KINDS.includes(k as ReferrerKind));
+    if (bad !== undefined) throw new Error(`image ${shown}: unknown referrer kind ${JSON.stringify(bad)} (known: ${KINDS.join(', ')})`);
+    return list as ReferrerKind[];
+  };
+  let spec: ImageSpec = { repo, tag };
   for (const o of opts) {
     const [k, v = ''] = o.split('=');
-    if (k === 'multi') spec = { ...spec, multiArch: true };
-    else if (k === 'mb') spec = { ...spec, payloadBytes: Math.round(Number(v) * 1024 * 1024) };
-    else if (k === 'seed') spec = { ...spec, seed: v };
-    else if (k === 'refs') spec = { ...spec, referrers: v.split('+') as ReferrerKind[] };
-    else if (k === 'childrefs') spec = { ...spec, childReferrers: v.split('+') as ReferrerKind[] };
-    else throw new Error(`unknown option '${o}' (known: multi, mb=<MiB>, seed=<text>, refs=<kinds>, childrefs=<kinds>)`);
+    if (k === 'multi' && v === '') spec = { ...spec, multiArch: true };
+    else if (k === 'mb' && /^\d+(\.\d+)?$/.test(v) && Number(v) <= 1024) spec = { ...spec, payloadBytes: Math.round(Number(v) * 1024 * 1024) };
+    else if (k === 'seed' && /^[\w.:/@-]{1,100}$/.test(v)) spec = { ...spec, seed: v };
+    else if (k === 'refs') spec = { ...spec, referrers: kinds(v) };
+    else if (k === 'childrefs') spec = { ...spec, childReferrers: kinds(v) };
+    else
+      throw new Error(`image ${shown}: unknown option ${JSON.stringify(o)} (known: multi, mb=<MiB up to 1024>, seed=<text>, refs=<kinds>, childrefs=<kinds>)`);
   }
   return spec;
 }
@@ -257,7 +279,7 @@ if (require.main === module) {
     process.stderr.write('usage: seed.ts <backendUrl> <repo:tag>[,multi][,mb=<MiB>][,seed=<text>] …\n');
     process.exit(2);
   }
-  seedImages(backendUrl, refs.map(parseCliSpec)).then(
+  seedImages(backendUrl, refs.map(parseImageSpec)).then(
     (out) =>
       out.forEach((s) => {
         process.stdout.write(`${s.ref} ${s.digest}${s.children.map((c) => ` ${c.platform}=${c.digest}`).join('')}\n`);

@@ -8,6 +8,7 @@ import type { LocalAzureEnv, StorageEnv } from '../../local-azure/config';
 import { type ImageSpec, seedImages, type SeededImage, skopeoDigest } from '../../local-azure/seed';
 import type { ActionRun } from './action-runner';
 import { secretLeaks } from './action-runner';
+import { isLive, liveDigest, pushImages, trackFixture } from './live';
 import { API, arm, containerClient, containerSas, containerUri, control, loadEnv, putSasSecret, secretClient, secretUri } from './local-azure';
 
 export { containerUri, control };
@@ -60,6 +61,13 @@ export async function createTransferFixture(tag: string, prefix = ''): Promise<T
   const exportStorage: StorageEnv = { ...env.storage.source, container: `${prefix}ex${u}` };
   const importStorage: StorageEnv = { ...env.storage.target, container: `${prefix}im${u}` };
   for (const s of [exportStorage, importStorage]) await containerClient(s).createIfNotExists();
+  // Live mode deletes them after the file, with the pipelines the steps make and the secrets (live.ts).
+  trackFixture({
+    env,
+    pipelines: { export: `${prefix}exp${u}`, import: `${prefix}imp${u}` },
+    containers: [exportStorage, importStorage],
+    secrets: [`${prefix}exportsas${u}`, `${prefix}importsas${u}`],
+  });
   return {
     env,
     u,
@@ -152,14 +160,16 @@ export function stepInputs(
   };
 }
 
+/** Images in the source registry: straight into the plain registry behind it, or in live mode through its login server. */
 export function seed(f: ActionFixture, specs: readonly ImageSpec[]): Promise<SeededImage[]> {
-  return seedImages(f.env.registries.source.backendUrl, specs);
+  return isLive() ? pushImages(f.env, specs) : seedImages(f.env.registries.source.backendUrl, specs);
 }
 
 const hostOf = (backendUrl: string): string => backendUrl.replace(/^https?:\/\//, '').replace(/\/+$/, '');
 
 /** The digest skopeo sees for `repo:tag` (or `repo@digest`) in the target registry; undefined when it is not there. */
 export async function targetDigest(f: ActionFixture, ref: string): Promise<string | undefined> {
+  if (isLive()) return liveDigest(f.env, 'target', ref);
   try {
     return await skopeoDigest(`${hostOf(f.env.registries.target.backendUrl)}/${ref}`);
   } catch (e) {

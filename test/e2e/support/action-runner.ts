@@ -192,7 +192,8 @@ export async function runAction(opts: ActionRunOptions): Promise<ActionRun> {
     RUNNER_TEMP: runnerTemp,
     RUNNER_TOOL_CACHE: path.join(root, 'tool-cache'),
     ...files,
-    ...pick(process.env, ['NODE_EXTRA_CA_CERTS', 'EGRESS_GUARD_LOG', 'TMPDIR']),
+    // …and, in a live run that records, what the recorder preloaded through NODE_OPTIONS reads (test/live/recorder.cjs).
+    ...pick(process.env, ['NODE_EXTRA_CA_CERTS', 'EGRESS_GUARD_LOG', 'TMPDIR', 'ACR_TRANSFER_RECORD', 'ACR_TRANSFER_LIVE_SETTINGS']),
     // The local Azure's *.localhost host names resolve to 127.0.0.1 in the step too (local-azure/loopback-names.cjs).
     NODE_OPTIONS: nodeOptionsForLocalAzure(),
     ...(opts.oidc ? await oidcEnv(opts.oidc) : {}),

@@ -14,8 +14,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { type LocalAzureEnv, localAzureDir, type StorageEnv } from '../../local-azure/config';
 
-/** The running local Azure's env.json (`npm run azure:up` writes it). */
+/**
+ * The running local Azure's env.json (`npm run azure:up` writes it) or, in live mode, the settings file of the same shape
+ * that `npm run test:live` names (ACR_TRANSFER_LIVE_SETTINGS; live.ts).
+ */
 export function loadEnv(): LocalAzureEnv {
+  const live = process.env['ACR_TRANSFER_LIVE_SETTINGS'];
+  if (live) return JSON.parse(readFileSync(live, 'utf8')) as LocalAzureEnv;
   const file = path.join(localAzureDir(), 'env.json');
   if (!existsSync(file))
     throw new Error(`${file} not found: start the local Azure with \`npm run azure:up\` (tests run through \`npm test\` do it themselves)`);
