@@ -56,8 +56,14 @@ async function sleepWithin(clock: Clock, ms: number, deadline: number | undefine
   const left = deadline === undefined ? Number.POSITIVE_INFINITY : deadline - clock.now();
   if (left <= 0) throw pastDeadline(what);
   await clock.sleep(Math.min(ms, left), signal);
-  if (ms >= left) throw pastDeadline(what);
+  if (ms < left) return;
+  // At the deadline a step aborts the signal with what was in flight: let that richer reason win the race, briefly.
+  if (signal) await clock.sleep(DEADLINE_HANDOVER_MS, signal);
+  throw pastDeadline(what);
 }
+
+/** How long a wait that reached the deadline gives the step's own abort (the same instant, on another timer). */
+const DEADLINE_HANDOVER_MS = 250;
 
 /** Bounded retry with exponential backoff; a Retry-After from the service wins, capped at maxDelayMs; never past the deadline. */
 export async function retry<T>(fn: (attempt: number) => Promise<T>, o: RetryOptions): Promise<T> {
