@@ -1,0 +1,168 @@
+/**
+ * The streaming transfer (docs/interface.md#how-a-transfer-flows): each batch is a small pipeline — export run, its blob
+ * checked, copy (when the containers differ), import run, verify — and each stage starts as soon as the batch's previous
+ * stage ended and a slot is free: export runs hold slots of the source registry, import runs of the target (slots.ts),
+ * copies a slot of their own. Without ContinueOnErrors on the side where a failure happened, no new stage starts after
+ * it; stages in flight end and are reported. A cancel or time-out stops every stage where it is.
+ */
+import { sameUri } from '../domain/urls';
+import { continueOnErrors, failuresOf, type Interruption, type OpContext, stopped } from '../operation';
+import type { ArtifactReport, BlobReport, RunReport, Stage, StageTiming } from '../report';
+import type { TransferOpSettings } from '../settings';
+import { copyBlob } from './copy';
+import { afterExport, type ExportPlan, exportJob } from './export';
+import { afterImport, type ImportBlob, importHooks, importJob, type ImportPlan, unnamedFailures, verifyImported } from './import';
+import type { Batch } from './plan';
+import { runRunner } from './runs';
+import { Slots } from './slots';
+
+/** Where one batch got to. */
+export interface BatchState {
+  readonly batch: Batch;
+  /** Its artifacts' reports as of its last stage. */
+  artifacts: readonly ArtifactReport[];
+  exportRun?: RunReport;
+  importRun?: RunReport;
+  /** The export blob's report, with the copy's over it. */
+  blob?: BlobReport;
+  /** Failures ContinueOnErrors does not cover, by stage. */
+  readonly failures: { export: string[]; copy: string[]; import: string[] };
+}
+
+export interface StreamResult {
+  readonly states: readonly BatchState[];
+  readonly timeline: readonly StageTiming[];
+  readonly interrupted?: Interruption;
+}
+
+export interface StreamPlan {
+  readonly exports: ExportPlan;
+  readonly imports: ImportPlan;
+  readonly from: string;
+  readonly to: string;
+}
+
+const rowsOf = (b: Batch, result: ArtifactReport['result'], reason?: string): ArtifactReport[] =>
+  b.artifacts.map((a) => ({
+    artifact: a.ref,
+    sourceDigest: a.sourceDigest,
+    ...(a.referrer !== undefined ? { referrer: a.referrer } : {}),
+    batch: b.index,
+    exportRun: b.exportRun,
+    blob: b.blob,
+    result,
+    ...(reason !== undefined ? { reason } : {}),
+  }));
+
+/** Runs every batch's stages, each as soon as it can start. Never throws for a batch: each ends in its state. */
+export async function streamBatches(ctx: OpContext<TransferOpSettings>, plan: StreamPlan): Promise<StreamResult> {
+  const { settings } = ctx;
+  const { exports, imports, from, to } = plan;
+  const tolerate = { export: continueOnErrors(settings, 'export'), import: continueOnErrors(settings, 'import') };
+  const runner = runRunner(ctx, exports.batches.length * 2);
+  const slots = new Slots(settings.maxParallelRuns);
+  const byBlob = new Map<string, ImportBlob>();
+  const hooks = importHooks(ctx, imports, byBlob);
+  const timeline: StageTiming[] = [];
+  let halted: string | undefined;
+  let copyStop: Interruption | undefined;
+
+  const iso = (t: number): string => new Date(t).toISOString();
+  const stage = async <T>(b: Batch, name: Stage, fn: () => Promise<T>): Promise<T> => {
+    const start = ctx.clock.now();
+    ctx.log.info(`batch ${b.index} (${b.blob}): ${name} starts`);
+    try {
+      return await fn();
+    } finally {
+      timeline.push({ batch: b.index, stage: name, startTime: iso(start), finishTime: iso(ctx.clock.now()) });
+    }
+  };
+  /** A new stage may start: nothing failed without ContinueOnErrors, and nothing stopped the operation. */
+  const open = (): boolean => halted === undefined && runner.interrupted() === undefined && copyStop === undefined && stopped(ctx) === undefined;
+  const fail = (st: BatchState, side: keyof BatchState['failures'], lines: readonly string[]): void => {
+    if (lines.length === 0) return;
+    st.failures[side].push(...lines);
+    if (halted !== undefined) return;
+    halted = `batch ${st.batch.index} failed`;
+    ctx.log.info(`${halted} (${lines[0]}): no new stage starts; the stages in flight finish`);
+  };
+
+  const flow = async (st: BatchState): Promise<void> => {
+    const b = st.batch;
+    // After a cancel or time-out the runner reports the export as not started; after a failure it is left out.
+    const ex = await slots.use(settings.source.resourceId, b.index, () =>
+      halted === undefined ? stage(b, 'export', () => runner.run(exportJob(ctx, exports, b), exports.hooks)) : Promise.resolve(undefined),
+    );
+    if (!ex) {
+      st.artifacts = rowsOf(b, 'pending', `not started: ${halted ?? 'the operation stopped first'}`);
+      return;
+    }
+    st.exportRun = ex.report;
+    const done = await afterExport(ctx, exports, b, ex, runner.interrupted() !== undefined);
+    st.artifacts = done.artifacts;
+    if (done.blob) st.blob = done.blob;
+    if (!tolerate.export) fail(st, 'export', failuresOf(done.artifacts));
+    const exported = done.exported;
+    if (!exported || !open()) return;
+
+    if (sameUri(from, to)) st.blob = { ...st.blob, name: b.blob, copied: false };
+    else {
+      const copy = await slots.use('copy', b.index, () => (open() ? stage(b, 'copy', () => copyBlob(ctx, from, to, b.blob)) : Promise.resolve(undefined)));
+      if (!copy) return;
+      st.blob = { ...st.blob, ...copy.report };
+      if (copy.report.error !== undefined) {
+        copyStop ??= copy.interrupted;
+        st.artifacts = exported.artifacts.map((a): ArtifactReport =>
+          copy.interrupted ? { ...a, result: 'pending' } : { ...a, result: 'failed', reason: `copy of blob '${b.blob}' failed: ${copy.report.error}` },
+        );
+        if (!tolerate.import && !copy.interrupted) fail(st, 'copy', failuresOf(st.artifacts));
+        return;
+      }
+    }
+
+    const ib: ImportBlob = {
+      blob: b.blob,
+      artifacts: exported.artifacts,
+      ...(exported.catalogDigest !== undefined ? { catalogDigest: exported.catalogDigest } : {}),
+    };
+    byBlob.set(b.blob, ib);
+    const im = await slots.use(settings.target.resourceId, b.index, () =>
+      open()
+        ? stage(b, 'import', async () => {
+            const job = await importJob(ctx, imports, ib);
+            return 'status' in job ? { refused: job } : { outcome: await runner.run(job, hooks) };
+          })
+        : Promise.resolve(undefined),
+    );
+    if (!im) return;
+    if ('refused' in im) {
+      const refused = im.refused;
+      st.importRun = refused;
+      st.artifacts = exported.artifacts.map((a): ArtifactReport => ({ ...a, importRun: refused.name, result: 'failed', reason: refused.error! }));
+      if (!tolerate.import) fail(st, 'import', failuresOf(st.artifacts));
+      return;
+    }
+    st.importRun = im.outcome.report;
+    const r = afterImport(ctx, ib, im.outcome);
+    // After a cancel or time-out nothing more is asked of the registry: a run that succeeded stays unverified.
+    const checked =
+      r.toVerify.length === 0
+        ? []
+        : runner.interrupted() !== undefined
+          ? r.toVerify.map((a): ArtifactReport => ({ ...a, result: 'imported' }))
+          : await stage(b, 'verify', () => verifyImported(ctx, imports, r.toVerify));
+    st.artifacts = [...r.done, ...checked];
+    if (!tolerate.import) fail(st, 'import', [...failuresOf(st.artifacts), ...unnamedFailures([im.outcome.report], byBlob)]);
+  };
+
+  const states: BatchState[] = exports.batches.map((batch) => ({
+    batch,
+    artifacts: rowsOf(batch, 'pending'),
+    failures: { export: [], copy: [], import: [] },
+  }));
+  await ctx.log.group(`Transfer ${states.length} batch${states.length === 1 ? '' : 'es'}: export, copy, import, verify, each as soon as it can`, () =>
+    Promise.all(states.map(flow)),
+  );
+  const interrupted = runner.interrupted() ?? copyStop;
+  return { states, timeline, ...(interrupted ? { interrupted } : {}) };
+}
