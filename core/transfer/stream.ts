@@ -89,35 +89,40 @@ export async function streamBatches(ctx: OpContext<TransferOpSettings>, plan: St
 
   const flow = async (st: BatchState): Promise<void> => {
     const b = st.batch;
-    // After a cancel or time-out the runner reports the export as not started; after a failure it is left out.
-    const ex = await slots.use(settings.source.resourceId, b.index, () =>
-      halted === undefined ? stage(b, 'export', () => runner.run(exportJob(ctx, exports, b), exports.hooks)) : Promise.resolve(undefined),
-    );
-    if (!ex) {
+    // After a cancel or time-out the runner reports the export as not started; after a failure it is left out. The
+    // outcome is judged before the slot is given up, so that no stage starts on it after a failure.
+    const done = await slots.use(settings.source.resourceId, b.index, async () => {
+      if (halted !== undefined) return undefined;
+      const ex = await stage(b, 'export', () => runner.run(exportJob(ctx, exports, b), exports.hooks));
+      st.exportRun = ex.report;
+      const after = await afterExport(ctx, exports, b, ex, runner.interrupted() !== undefined);
+      st.artifacts = after.artifacts;
+      if (after.blob) st.blob = after.blob;
+      if (!tolerate.export) fail(st, 'export', failuresOf(after.artifacts));
+      return after;
+    });
+    if (!done) {
       st.artifacts = rowsOf(b, 'pending', `not started: ${halted ?? 'the operation stopped first'}`);
       return;
     }
-    st.exportRun = ex.report;
-    const done = await afterExport(ctx, exports, b, ex, runner.interrupted() !== undefined);
-    st.artifacts = done.artifacts;
-    if (done.blob) st.blob = done.blob;
-    if (!tolerate.export) fail(st, 'export', failuresOf(done.artifacts));
     const exported = done.exported;
     if (!exported || !open()) return;
 
     if (sameUri(from, to)) st.blob = { ...st.blob, name: b.blob, copied: false };
     else {
-      const copy = await slots.use('copy', b.index, () => (open() ? stage(b, 'copy', () => copyBlob(ctx, from, to, b.blob)) : Promise.resolve(undefined)));
-      if (!copy) return;
-      st.blob = { ...st.blob, ...copy.report };
-      if (copy.report.error !== undefined) {
+      const copied = await slots.use('copy', b.index, async () => {
+        if (!open()) return undefined;
+        const copy = await stage(b, 'copy', () => copyBlob(ctx, from, to, b.blob));
+        st.blob = { ...st.blob, ...copy.report };
+        if (copy.report.error === undefined) return true;
         copyStop ??= copy.interrupted;
         st.artifacts = exported.artifacts.map((a): ArtifactReport =>
           copy.interrupted ? { ...a, result: 'pending' } : { ...a, result: 'failed', reason: `copy of blob '${b.blob}' failed: ${copy.report.error}` },
         );
         if (!tolerate.import && !copy.interrupted) fail(st, 'copy', failuresOf(st.artifacts));
-        return;
-      }
+        return false;
+      });
+      if (!copied) return;
     }
 
     const ib: ImportBlob = {
@@ -126,24 +131,23 @@ export async function streamBatches(ctx: OpContext<TransferOpSettings>, plan: St
       ...(exported.catalogDigest !== undefined ? { catalogDigest: exported.catalogDigest } : {}),
     };
     byBlob.set(b.blob, ib);
-    const im = await slots.use(settings.target.resourceId, b.index, () =>
-      open()
-        ? stage(b, 'import', async () => {
-            const job = await importJob(ctx, imports, ib);
-            return 'status' in job ? { refused: job } : { outcome: await runner.run(job, hooks) };
-          })
-        : Promise.resolve(undefined),
-    );
+    const im = await slots.use(settings.target.resourceId, b.index, async () => {
+      if (!open()) return undefined;
+      const job = await importJob(ctx, imports, ib);
+      if ('status' in job) {
+        st.importRun = job;
+        st.artifacts = exported.artifacts.map((a): ArtifactReport => ({ ...a, importRun: job.name, result: 'failed', reason: job.error! }));
+        if (!tolerate.import) fail(st, 'import', failuresOf(st.artifacts));
+        return undefined;
+      }
+      const outcome = await stage(b, 'import', () => runner.run(job, hooks));
+      st.importRun = outcome.report;
+      const r = afterImport(ctx, ib, outcome);
+      if (!tolerate.import) fail(st, 'import', [...failuresOf(r.done), ...unnamedFailures([outcome.report], byBlob)]);
+      return { outcome, r };
+    });
     if (!im) return;
-    if ('refused' in im) {
-      const refused = im.refused;
-      st.importRun = refused;
-      st.artifacts = exported.artifacts.map((a): ArtifactReport => ({ ...a, importRun: refused.name, result: 'failed', reason: refused.error! }));
-      if (!tolerate.import) fail(st, 'import', failuresOf(st.artifacts));
-      return;
-    }
-    st.importRun = im.outcome.report;
-    const r = afterImport(ctx, ib, im.outcome);
+    const { r } = im;
     // After a cancel or time-out nothing more is asked of the registry: a run that succeeded stays unverified.
     const checked =
       r.toVerify.length === 0
@@ -152,9 +156,8 @@ export async function streamBatches(ctx: OpContext<TransferOpSettings>, plan: St
           ? r.toVerify.map((a): ArtifactReport => ({ ...a, result: 'imported' }))
           : await stage(b, 'verify', () => verifyImported(ctx, imports, r.toVerify));
     st.artifacts = [...r.done, ...checked];
-    if (!tolerate.import) fail(st, 'import', [...failuresOf(st.artifacts), ...unnamedFailures([im.outcome.report], byBlob)]);
+    if (!tolerate.import) fail(st, 'import', failuresOf(checked));
   };
-
   const states: BatchState[] = exports.batches.map((batch) => ({
     batch,
     artifacts: rowsOf(batch, 'pending'),

@@ -8,6 +8,7 @@
 import type { ArmApi, PipelineRunResource, ProvisioningState } from '../ports';
 import type { RegistryRef } from '../settings';
 import type { RunBudget } from '../budget';
+import { CancelledError } from '../errors';
 import { pollUntil, retry } from '../retry';
 import { transient } from '../operation';
 
@@ -73,7 +74,7 @@ export class RunWatcher {
 
   private start(l: Loop): void {
     l.running = true;
-    const names = (): string => [...l.waiting.keys()].map((n) => `'${n}'`).join(', ');
+    const what = (): string => `pipeline runs ${[...l.waiting.keys()].map((n) => `'${n}'`).join(', ')} on registry '${l.reg.name}'`;
     pollUntil(
       async () => {
         await this.tick(l);
@@ -91,7 +92,7 @@ export class RunWatcher {
         clock: this.budget.clock,
         signal: this.budget.signal,
         done: (empty) => empty,
-        what: `pipeline runs ${names()} on registry '${l.reg.name}'`,
+        what: what(),
       },
     ).then(
       () => {
@@ -101,9 +102,11 @@ export class RunWatcher {
       },
       (e: unknown) => {
         l.running = false;
+        // The time-out names the runs it stopped waiting for, those that joined the loop after it started too.
+        const err = e instanceof CancelledError && e.reason === 'timeout' ? new CancelledError(`timed out waiting for ${what()}`, 'timeout') : e;
         const all = [...l.waiting.values()].flat();
         l.waiting.clear();
-        for (const w of all) w.reject(e);
+        for (const w of all) w.reject(err);
       },
     );
   }
