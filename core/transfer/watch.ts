@@ -103,7 +103,7 @@ export class RunWatcher {
       (e: unknown) => {
         l.running = false;
         // The time-out names the runs it stopped waiting for, those that joined the loop after it started too.
-        const err = e instanceof CancelledError && e.reason === 'timeout' ? new CancelledError(`timed out waiting for ${what()}`, 'timeout') : e;
+        const err = e instanceof CancelledError && e.reason === 'timeout' ? new CancelledError(`timed out waiting for ${what()}`, 'timeout', e.inFlight) : e;
         const all = [...l.waiting.values()].flat();
         l.waiting.clear();
         for (const w of all) w.reject(err);
