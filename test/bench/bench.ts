@@ -19,9 +19,9 @@ import { promisify } from 'node:util';
 import { type LocalAzureEnv, localAzureDir } from '../local-azure/config';
 import { seedImages } from '../local-azure/seed';
 import { createActionFixture, stepInputs } from '../e2e/support/action-fixture';
-import { actionBundle, node24 } from '../e2e/support/action-runner';
+import { node24 } from '../e2e/support/action-runner';
 import { bundleRows } from './bundle';
-import { measure } from './measure';
+import { benchBundle, measure } from './measure';
 import { seedTags } from './seed-tags';
 import { type Row, streamingRows } from './streaming';
 
@@ -80,7 +80,7 @@ function emulatorRss(): string {
 
 async function main(): Promise<void> {
   const started = performance.now();
-  for (const [measure, value, notes] of bundleRows(path.dirname(actionBundle()), [
+  for (const [measure, value, notes] of bundleRows(path.dirname(benchBundle()), [
     { label: 'Node 24', bin: node24() ?? process.execPath },
     { label: `Node ${process.versions.node.split('.')[0]}`, bin: process.execPath },
   ]))

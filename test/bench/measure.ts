@@ -2,7 +2,7 @@
  * What the bench reads off one action run and the emulator's request log: the run's requests, ARM reads per run-minute,
  * and how long after each run ended (the service's finishTime) the action first looked and could see it.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { LocalAzureEnv } from '../local-azure/config';
@@ -18,14 +18,30 @@ export interface Measured {
   readonly peakRssBytes: number;
 }
 
-/** Runs the bundle built from the sources (what the e2e tests run) once, with the local Azure's knobs as given. */
+let bundle: string | undefined;
+
+/**
+ * The bundle built from the sources: the one in BENCH_BUNDLE_DIR (scripts/run-bench.sh builds it first), else the e2e
+ * tests' build copied once to a directory of the bench's own (that cache keeps one bundle, and a build of other sources
+ * must not take it away mid-run).
+ */
+export function benchBundle(): string {
+  if (bundle !== undefined) return bundle;
+  const given = process.env['BENCH_BUNDLE_DIR'];
+  if (given) return (bundle = path.join(given, 'index.js'));
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-bundle-'));
+  cpSync(path.dirname(actionBundle()), dir, { recursive: true });
+  return (bundle = path.join(dir, 'index.js'));
+}
+
+/** Runs the bundle once, with the local Azure's knobs as given. */
 export async function measure(label: string, inputs: Record<string, string>, env: LocalAzureEnv, knobs: Record<string, unknown> = {}): Promise<Measured> {
   if (Object.keys(knobs).length > 0 && (await control(env, 'PATCH', '/knobs', knobs)).status !== 200) throw new Error(`${label}: the knobs were refused`);
   const rssFile = path.join(mkdtempSync(path.join(tmpdir(), 'bench-rss-')), 'rss');
   const before = (await requestLog(env)).length;
   const run = await runAction({
     inputs,
-    entry: actionBundle(),
+    entry: benchBundle(),
     node: node24() ?? process.execPath,
     timeoutMs: 40 * 60_000,
     env: { NODE_OPTIONS: `${nodeOptionsForLocalAzure()} --require ${path.join(__dirname, 'maxrss.cjs')}`, BENCH_RSS_FILE: rssFile },
