@@ -6,7 +6,8 @@
  * it; stages in flight end and are reported. A cancel or time-out stops every stage where it is.
  */
 import { sameUri } from '../domain/urls';
-import { continueOnErrors, failuresOf, type Interruption, type OpContext, stopped } from '../operation';
+import { errorMessage } from '../errors';
+import { continueOnErrors, failuresOf, type Interruption, interruption, oneLine, type OpContext, stopped } from '../operation';
 import type { ArtifactReport, BlobReport, RunReport, Stage, StageTiming } from '../report';
 import type { TransferOpSettings } from '../settings';
 import { copyBlob } from './copy';
@@ -93,7 +94,9 @@ export async function streamBatches(ctx: OpContext<TransferOpSettings>, plan: St
     // outcome is judged before the slot is given up, so that no stage starts on it after a failure.
     const done = await slots.use(settings.source.resourceId, b.index, async () => {
       if (halted !== undefined) return undefined;
-      const ex = await stage(b, 'export', () => runner.run(exportJob(ctx, exports, b), exports.hooks));
+      const job = exportJob(ctx, exports, b);
+      // Stopped: the runner reports it not started, and it has no place in the timeline.
+      const ex = open() ? await stage(b, 'export', () => runner.run(job, exports.hooks)) : await runner.run(job, exports.hooks);
       st.exportRun = ex.report;
       const after = await afterExport(ctx, exports, b, ex, runner.interrupted() !== undefined);
       st.artifacts = after.artifacts;
@@ -163,8 +166,23 @@ export async function streamBatches(ctx: OpContext<TransferOpSettings>, plan: St
     artifacts: rowsOf(batch, 'pending'),
     failures: { export: [], copy: [], import: [] },
   }));
+  /** An error no stage turned into a report (a blob or registry call that failed) ends its batch, not the others. */
+  const guarded = async (st: BatchState): Promise<void> => {
+    try {
+      await flow(st);
+    } catch (e) {
+      const why = interruption(e, ctx.signal);
+      if (why) {
+        copyStop ??= why;
+        return;
+      }
+      const reason = oneLine(errorMessage(e));
+      st.artifacts = st.artifacts.map((a): ArtifactReport => (a.result === 'failed' ? a : { ...a, result: 'failed', reason }));
+      fail(st, 'import', [`batch ${st.batch.index} (blob '${st.batch.blob}') failed: ${reason}`]);
+    }
+  };
   await ctx.log.group(`Transfer ${states.length} batch${states.length === 1 ? '' : 'es'}: export, copy, import, verify, each as soon as it can`, () =>
-    Promise.all(states.map(flow)),
+    Promise.all(states.map(guarded)),
   );
   const interrupted = runner.interrupted() ?? copyStop;
   return { states, timeline, ...(interrupted ? { interrupted } : {}) };

@@ -6,7 +6,8 @@
  */
 import type { LocalAzureEnv } from '../local-azure/config';
 import { type ActionFixture, containerUri } from '../e2e/support/action-fixture';
-import { API, arm, containerClient, containerSas } from '../e2e/support/local-azure';
+import { BlobClient } from '@azure/storage-blob';
+import { API, arm, containerSas } from '../e2e/support/local-azure';
 
 /** The extension's poller (azure-core Configuration.polling_interval). */
 export const CLI_POLL_MS = 30_000;
@@ -36,8 +37,10 @@ export async function azCliWay(f: ActionFixture, artifacts: readonly string[], b
   await createAndWait(env, src, `cliexp${blob}`, {
     properties: { request: { pipelineResourceId: exportPipeline.body.id, target: { type: 'AzureStorageBlob', name: blob }, artifacts } },
   });
+  // `az storage blob copy start --source-uri <url?sas> --sas-token <sas>`: Copy Blob, polled to its end.
   const source = `${containerUri(f.exportStorage)}/${blob}?${containerSas(f.exportStorage, 'r')}`;
-  await (await containerClient(f.importStorage).getBlobClient(blob).beginCopyFromURL(source)).pollUntilDone();
+  const target = new BlobClient(`${containerUri(f.importStorage)}/${blob}?${containerSas(f.importStorage, 'racwl')}`);
+  await (await target.beginCopyFromURL(source)).pollUntilDone();
   const importPipeline = await arm<{ id: string }>(env, 'GET', `${dst}/importPipelines/${f.importPipeline}?api-version=${API}`);
   await createAndWait(env, dst, `cliimp${blob}`, {
     properties: { request: { pipelineResourceId: importPipeline.body.id, source: { type: 'AzureStorageBlob', name: blob } } },

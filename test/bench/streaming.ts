@@ -131,11 +131,16 @@ export async function streamingRows(env: LocalAzureEnv): Promise<Row[]> {
   const outDir = process.env['BENCH_OUT_DIR'] ?? path.join(tmpdir(), 'acr-transfer-bench');
   mkdirSync(outDir, { recursive: true });
   const rows: Row[] = [];
+  // Each row as soon as it is measured too: a later failure keeps the earlier figures.
+  const add = (...more: Row[]): void => {
+    rows.push(...more);
+    for (const r of more) process.stdout.write(`measured: ${r.join(' | ')}\n`);
+  };
   try {
-    rows.push(...(await noticeAndReads(env)));
-    rows.push(await criticalPath(env, outDir));
-    rows.push(await parallelVsOne(env));
-    rows.push(await againstCli(env));
+    add(...(await noticeAndReads(env)));
+    add(await criticalPath(env, outDir));
+    add(await parallelVsOne(env));
+    add(await againstCli(env));
   } finally {
     await control(env, 'PATCH', '/knobs', { runBaseMs: DEFAULT_RUN_MS });
   }

@@ -132,4 +132,20 @@ describe('streaming transfer (virtual time)', () => {
     // Batch 2 again, batches 5–8, and eight imports.
     expect(w.arm.runPuts.length - puts).toBe(1 + 4 + 8);
   });
+
+  it('an error outside the runs (a blob store failing) fails its batch in one line, and the report still has every batch', async () => {
+    const w = world();
+    w.arm.behaviour = () => ({ ms: RUN_MS });
+    const real = w.blobs.setBlobMetadata.bind(w.blobs);
+    w.blobs.setBlobMetadata = (container, blob, metadata) =>
+      blob === 'st-3' ? Promise.reject(new Error('storage said 500 InternalError')) : real(container, blob, metadata);
+    const report = await runOperation(transfer(w, { 'export-options': 'ContinueOnErrors', 'import-options': 'ContinueOnErrors' }), w.host, w.services);
+    expect(report.outcome).toBe('failed');
+    expect(report.error).toBe("batch 3 (blob 'st-3') failed: storage said 500 InternalError");
+    expect(report.artifacts.find((a) => a.artifact === 'app:v3')).toMatchObject({ result: 'failed', reason: 'storage said 500 InternalError' });
+    // The batches in flight ended exported and reported; nothing new started after the error.
+    expect(report.artifacts.filter((a) => a.result === 'exported').map((a) => a.artifact)).toEqual(['app:v1', 'app:v2', 'app:v4']);
+    expect(report.artifacts.filter((a) => a.result === 'pending')).toHaveLength(4);
+    expect(report.runs.filter((r) => r.kind === 'export')).toHaveLength(4);
+  });
 });
