@@ -88,11 +88,27 @@ export async function streamBatches(ctx: OpContext<TransferOpSettings>, plan: St
     ctx.log.info(`${halted} (${lines[0]}): no new stage starts; the stages in flight finish`);
   };
 
+  /**
+   * Holds one of `registry`'s slots for `fn`. An error no stage turned into a report stops new stages before the slot is
+   * free again (guarded() below reports it).
+   */
+  const held = <T>(registry: string, b: Batch, fn: () => Promise<T>): Promise<T> =>
+    slots.use(registry, b.index, async () => {
+      try {
+        return await fn();
+      } catch (e) {
+        const why = interruption(e, ctx.signal);
+        if (why) copyStop ??= why;
+        else halted ??= `batch ${b.index} failed`;
+        throw e;
+      }
+    });
+
   const flow = async (st: BatchState): Promise<void> => {
     const b = st.batch;
     // After a cancel or time-out the runner reports the export as not started; after a failure it is left out. The
     // outcome is judged before the slot is given up, so that no stage starts on it after a failure.
-    const done = await slots.use(settings.source.resourceId, b.index, async () => {
+    const done = await held(settings.source.resourceId, b, async () => {
       if (halted !== undefined) return undefined;
       const job = exportJob(ctx, exports, b);
       // Stopped: the runner reports it not started, and it has no place in the timeline.
@@ -113,7 +129,7 @@ export async function streamBatches(ctx: OpContext<TransferOpSettings>, plan: St
 
     if (sameUri(from, to)) st.blob = { ...st.blob, name: b.blob, copied: false };
     else {
-      const copied = await slots.use('copy', b.index, async () => {
+      const copied = await held('copy', b, async () => {
         if (!open()) return undefined;
         const copy = await stage(b, 'copy', () => copyBlob(ctx, from, to, b.blob));
         st.blob = { ...st.blob, ...copy.report };
@@ -134,7 +150,7 @@ export async function streamBatches(ctx: OpContext<TransferOpSettings>, plan: St
       ...(exported.catalogDigest !== undefined ? { catalogDigest: exported.catalogDigest } : {}),
     };
     byBlob.set(b.blob, ib);
-    const im = await slots.use(settings.target.resourceId, b.index, async () => {
+    const im = await held(settings.target.resourceId, b, async () => {
       if (!open()) return undefined;
       const job = await importJob(ctx, imports, ib);
       if ('status' in job) {
@@ -178,7 +194,9 @@ export async function streamBatches(ctx: OpContext<TransferOpSettings>, plan: St
       }
       const reason = oneLine(errorMessage(e));
       st.artifacts = st.artifacts.map((a): ArtifactReport => (a.result === 'failed' ? a : { ...a, result: 'failed', reason }));
-      fail(st, 'import', [`batch ${st.batch.index} (blob '${st.batch.blob}') failed: ${reason}`]);
+      const line = `batch ${st.batch.index} (blob '${st.batch.blob}') failed: ${reason}`;
+      st.failures.import.push(line);
+      ctx.log.info(`${line}: no new stage starts; the stages in flight finish`);
     }
   };
   await ctx.log.group(`Transfer ${states.length} batch${states.length === 1 ? '' : 'es'}: export, copy, import, verify, each as soon as it can`, () =>
