@@ -1,6 +1,6 @@
 /**
  * Watching pipeline runs until they end, per registry, at a steady pace (docs/azure-service.md#watching-runs): one loop
- * per registry looks at every run in flight there each tick, with the cheaper of one GET per run or one list of the
+ * per registry looks at every run in flight there each tick (the first FIRST_LOOK_MS after it had none), with the cheaper of one GET per run or one list of the
  * registry's runs read only as far as the pages that hold them; the tick keeps each run's share of reads at
  * ≤ READS_PER_RUN_MINUTE, never comes sooner than MIN_TICK_MS, and spreads by ±JITTER. A Retry-After, or few remaining
  * subscription reads, stretch the next tick; the run budget's deadline and signal end the loop as they end pollUntil.
@@ -19,6 +19,8 @@ export const isTerminal = (state: ProvisioningState | undefined): boolean => sta
 
 /** Each run in flight costs at most this many polling reads a minute: a look every 5 s in GET mode. */
 export const READS_PER_RUN_MINUTE = 12;
+/** The first look once a registry has a run in flight again: short runs (and runs failing at once) end soon after. */
+export const FIRST_LOOK_MS = 1_000;
 /** The shortest tick, when one list page covers many runs. */
 export const MIN_TICK_MS = 2_000;
 /** The longest tick: when reads are scarce, or the service asks for it. */
@@ -84,7 +86,7 @@ export class RunWatcher {
       {
         intervalMs: MIN_TICK_MS,
         maxIntervalMs: MAX_TICK_MS,
-        intervalFor: () => this.interval(l),
+        intervalFor: (empty) => (empty === undefined ? FIRST_LOOK_MS : this.interval(l)),
         jitter: JITTER,
         waitFirst: true,
         ...(this.o.random ? { random: this.o.random } : {}),

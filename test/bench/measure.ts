@@ -56,7 +56,9 @@ const at = (e: RequestLogEntry): number => Date.parse(e.time) + ((e as { ms?: nu
 /** ARM reads (GETs) per minute of run time: the sum over the runs of finishTime − startTime. */
 export function readsPerRunMinute(m: Measured): { perRunMinute: number; reads: number; runMinutes: number } {
   const reads = m.log.filter((e) => e.service === 'arm' && e.method === 'GET').length;
-  const runMinutes = (m.run.report?.runs ?? []).reduce((s, r) => s + (Date.parse(r.finishTime ?? '') - Date.parse(r.startTime ?? '')) / 60_000, 0);
+  // Runs reused without running (no times) take no run time.
+  const timed = (m.run.report?.runs ?? []).filter((r) => r.startTime !== undefined && r.finishTime !== undefined);
+  const runMinutes = timed.reduce((s, r) => s + (Date.parse(r.finishTime!) - Date.parse(r.startTime!)) / 60_000, 0);
   return { perRunMinute: reads / runMinutes, reads, runMinutes };
 }
 

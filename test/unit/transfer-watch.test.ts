@@ -1,7 +1,7 @@
 import { runBudget } from '../../core/budget';
 import { CancelledError } from '../../core/errors';
 import type { PipelineRunResource } from '../../core/ports';
-import { MAX_TICK_MS, READS_PER_RUN_MINUTE, RunWatcher } from '../../core/transfer/watch';
+import { FIRST_LOOK_MS, MAX_TICK_MS, READS_PER_RUN_MINUTE, RunWatcher } from '../../core/transfer/watch';
 import { makeWorld, type World } from './fakes/world';
 
 /** Starts runs on the source registry (they end `ms` after they start) and watches them to their end. */
@@ -38,15 +38,18 @@ describe('watching runs', () => {
     expect(Math.max(...r.delays)).toBeLessThanOrEqual(2_000);
   });
 
-  it('a lone run: a GET every 5 s (jittered), whatever its length', async () => {
+  it('a lone run: a first look after 1 s, then a GET every 5 s (jittered), whatever its length', async () => {
     for (const ms of [10_000, 90_000, 600_000]) {
       const w = makeWorld({ timers: true });
       const r = await watch(w, ['solo'], ms);
       expect(w.arm.reads.pages).toBe(0);
-      expect(r.perRunMinute).toBeLessThanOrEqual(READS_PER_RUN_MINUTE);
+      // The steady pace, and the first look.
+      expect(r.reads).toBeLessThanOrEqual(Math.ceil((READS_PER_RUN_MINUTE * ms) / 60_000) + 1);
       expect(r.delays[0]).toBeLessThanOrEqual(5_000);
       const gaps = r.ticks.slice(1).map((t, i) => t - r.ticks[i]!);
       expect(new Set(gaps)).toEqual(new Set([5_000]));
+      // The first look comes a second after the run started: a short run ends soon after it.
+      expect(r.ticks[0]! - Date.parse('2026-03-01T00:00:00Z')).toBe(FIRST_LOOK_MS);
     }
   });
 
@@ -61,7 +64,7 @@ describe('watching runs', () => {
     // One try of at most three pages (one fewer than the four GETs), then GETs only.
     expect(w.arm.reads.pages).toBe(3);
     expect(r.reads).toBeLessThanOrEqual(4 * r.ticks.length + 3);
-    expect(r.perRunMinute).toBeLessThanOrEqual(READS_PER_RUN_MINUTE + 1);
+    expect(r.perRunMinute).toBeLessThanOrEqual(READS_PER_RUN_MINUTE + 2);
   });
 
   it('few remaining subscription reads stretch the ticks, up to 30 s', async () => {
@@ -70,7 +73,7 @@ describe('watching runs', () => {
     const r = await watch(w, ['slow'], 300_000);
     const gaps = r.ticks.slice(1).map((t, i) => t - r.ticks[i]!);
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(0.9 * MAX_TICK_MS * 0.9);
-    expect(r.reads).toBeLessThanOrEqual(12);
+    expect(r.reads).toBeLessThanOrEqual(13);
   });
 
   it("waits at least a response's Retry-After before the next look", async () => {
