@@ -103,8 +103,16 @@ export interface RunRunner {
   interrupted(): Interruption | undefined;
 }
 
-/** A runner for `total` runs (the progress counts them), waiting with `watcher`. */
-export function runRunner(ctx: OpContext, total: number, watcher = new RunWatcher(ctx.services.arm, ctx)): RunRunner {
+/**
+ * A runner for `total` runs (the progress counts them), waiting with `watcher`; `perRegistry` counts the runs it will
+ * look up on each registry (by resource id), so that one list can stand for those GETs.
+ */
+export function runRunner(
+  ctx: OpContext,
+  total: number,
+  perRegistry: ReadonlyMap<string, number> = new Map(),
+  watcher = new RunWatcher(ctx.services.arm, ctx),
+): RunRunner {
   const { arm } = ctx.services;
   const percent = new Map<RunJob, number>();
   const seen = new Map<RunJob, PipelineRunResource>();
@@ -125,13 +133,10 @@ export function runRunner(ctx: OpContext, total: number, watcher = new RunWatche
     ctx.log.progress(Math.round(overall), `${finished} of ${Math.max(total, percent.size)} runs finished`);
   };
 
-  const getRun = (reg: RegistryRef, name: string): Promise<PipelineRunResource | undefined> =>
-    retry(() => arm.getRun(reg, name), { ...GET_RETRY, retryable: transient, clock: ctx.clock, signal: ctx.signal });
-
   const wait = (job: RunJob, name: string): Promise<PipelineRunResource | undefined> => watcher.wait(job.registry, name, (r) => tick(job, r));
 
   const ensure = async (job: RunJob, hooks: RunHooks): Promise<RunOutcome> => {
-    const existing = await getRun(job.registry, job.name);
+    const existing = await watcher.find(job.registry, job.name, perRegistry.get(job.registry.resourceId.toLowerCase()) ?? 1);
     let forceUpdateTag: string | undefined;
     if (existing) {
       tick(job, existing);
@@ -219,7 +224,9 @@ export function runRunner(ctx: OpContext, total: number, watcher = new RunWatche
  * each run ends in its report.
  */
 export async function executeRuns(ctx: OpContext, jobs: readonly RunJob[], hooks: RunHooks = {}): Promise<RunsResult> {
-  const runner = runRunner(ctx, jobs.length);
+  const perRegistry = new Map<string, number>();
+  for (const j of jobs) perRegistry.set(j.registry.resourceId.toLowerCase(), (perRegistry.get(j.registry.resourceId.toLowerCase()) ?? 0) + 1);
+  const runner = runRunner(ctx, jobs.length, perRegistry);
   const slots = new Slots(ctx.settings.maxParallelRuns);
   const outcomes = await Promise.all(jobs.map((job, i) => slots.use(job.registry.resourceId, i, () => runner.run(job, hooks))));
   const stop = runner.interrupted();

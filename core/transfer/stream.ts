@@ -12,8 +12,8 @@ import type { ArtifactReport, BlobReport, RunReport, Stage, StageTiming } from '
 import type { TransferOpSettings } from '../settings';
 import { copyBlob } from './copy';
 import { afterExport, type ExportPlan, exportJob } from './export';
-import { afterImport, type ImportBlob, importHooks, importJob, type ImportPlan, unnamedFailures, verifyImported } from './import';
-import type { Batch } from './plan';
+import { afterImport, type ImportBlob, importHooks, importJob, type ImportPlan, TRIGGER_RUN, unnamedFailures, verifyImported } from './import';
+import { type Batch, importRunName } from './plan';
 import { runRunner } from './runs';
 import { Slots } from './slots';
 
@@ -60,7 +60,10 @@ export async function streamBatches(ctx: OpContext<TransferOpSettings>, plan: St
   const { settings } = ctx;
   const { exports, imports, from, to } = plan;
   const tolerate = { export: continueOnErrors(settings, 'export'), import: continueOnErrors(settings, 'import') };
-  const runner = runRunner(ctx, exports.batches.length * 2);
+  const n = exports.batches.length;
+  const perRegistry = new Map<string, number>();
+  for (const reg of [settings.source, settings.target]) perRegistry.set(reg.resourceId.toLowerCase(), (perRegistry.get(reg.resourceId.toLowerCase()) ?? 0) + n);
+  const runner = runRunner(ctx, 2 * n, perRegistry);
   const slots = new Slots(settings.maxParallelRuns);
   const byBlob = new Map<string, ImportBlob>();
   const hooks = importHooks(ctx, imports, byBlob);
@@ -125,7 +128,22 @@ export async function streamBatches(ctx: OpContext<TransferOpSettings>, plan: St
       return;
     }
     const exported = done.exported;
-    if (!exported || !open()) return;
+    /** A batch exported whose import a cancel or time-out kept from starting: its import run, reported not started. */
+    const stoppedBefore = (): void => {
+      const why = runner.interrupted() ?? copyStop ?? stopped(ctx);
+      if (!why || st.importRun) return;
+      st.importRun = {
+        name: imports.trigger ? TRIGGER_RUN : importRunName(b.blob),
+        pipeline: imports.pipelineName,
+        kind: 'import',
+        status: why.reason === 'timeout' ? 'timed-out' : 'cancelled',
+        blob: b.blob,
+        artifacts: b.artifacts.map((a) => a.ref),
+        error: 'not started: the operation stopped first',
+      };
+    };
+    if (!exported) return;
+    if (!open()) return stoppedBefore();
 
     if (sameUri(from, to)) st.blob = { ...st.blob, name: b.blob, copied: false };
     else {
@@ -141,6 +159,7 @@ export async function streamBatches(ctx: OpContext<TransferOpSettings>, plan: St
         if (!tolerate.import && !copy.interrupted) fail(st, 'copy', failuresOf(st.artifacts));
         return false;
       });
+      if (copied === undefined) return stoppedBefore();
       if (!copied) return;
     }
 
@@ -165,7 +184,7 @@ export async function streamBatches(ctx: OpContext<TransferOpSettings>, plan: St
       if (!tolerate.import) fail(st, 'import', [...failuresOf(r.done), ...unnamedFailures([outcome.report], byBlob)]);
       return { outcome, r };
     });
-    if (!im) return;
+    if (!im) return stoppedBefore();
     const { r } = im;
     // After a cancel or time-out nothing more is asked of the registry: a run that succeeded stays unverified.
     const checked =

@@ -62,6 +62,44 @@ export class RunWatcher {
     private readonly o: WatchOptions = {},
   ) {}
 
+  private readonly snapshots = new Map<string, Promise<ReadonlyMap<string, PipelineRunResource> | undefined>>();
+
+  /**
+   * The run by that name, if any, before it is created: from one list of the registry's runs, read once and only when
+   * it takes fewer pages than the `lookups` GETs it replaces (docs/azure-service.md#watching-runs); else one GET.
+   */
+  async find(reg: RegistryRef, name: string, lookups: number): Promise<PipelineRunResource | undefined> {
+    const key = reg.resourceId.toLowerCase();
+    let snapshot = this.snapshots.get(key);
+    if (!snapshot && lookups >= 2) this.snapshots.set(key, (snapshot = this.listUpTo(reg, lookups - 1)));
+    const runs = await snapshot;
+    if (runs) return runs.get(name);
+    this.reads.set(reg.name, (this.reads.get(reg.name) ?? 0) + 1);
+    return retry(() => this.arm.getRun(reg, name), this.retryOptions());
+  }
+
+  /** Every run of the registry, or undefined when that takes more than `cap` pages (or the list fails). */
+  private async listUpTo(reg: RegistryRef, cap: number): Promise<ReadonlyMap<string, PipelineRunResource> | undefined> {
+    const runs = new Map<string, PipelineRunResource>();
+    let next: string | undefined;
+    try {
+      for (let pages = 0; pages < cap; pages++) {
+        this.reads.set(reg.name, (this.reads.get(reg.name) ?? 0) + 1);
+        const page = await retry(() => this.arm.listRunsPage(reg, next), this.retryOptions());
+        for (const r of page.runs) runs.set(r.name, r);
+        next = page.next;
+        if (next === undefined) return runs;
+      }
+    } catch {
+      return undefined;
+    }
+    return undefined;
+  }
+
+  private retryOptions(): Parameters<typeof retry>[1] {
+    return { ...GET_RETRY, retryable: transient, clock: this.budget.clock, signal: this.budget.signal, deadline: this.budget.deadline };
+  }
+
   /** Resolves with the run once it is terminal (undefined if it disappeared); rejects at the deadline or on cancel. */
   wait(reg: RegistryRef, name: string, onPoll: (run: PipelineRunResource) => void): Promise<PipelineRunResource | undefined> {
     const key = reg.resourceId.toLowerCase();
@@ -170,7 +208,7 @@ export class RunWatcher {
   private read<T>(l: Loop, fn: () => Promise<T>): Promise<T> {
     l.lastTick.reads++;
     this.reads.set(l.reg.name, (this.reads.get(l.reg.name) ?? 0) + 1);
-    return retry(fn, { ...GET_RETRY, retryable: transient, clock: this.budget.clock, signal: this.budget.signal, deadline: this.budget.deadline });
+    return retry(fn, this.retryOptions());
   }
 
   private note(l: Loop, r: { readonly retryAfterMs?: number; readonly remainingReads?: number }): void {

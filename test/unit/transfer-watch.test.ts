@@ -95,4 +95,21 @@ describe('watching runs', () => {
     );
     expect(w.clock.now() - Date.parse('2026-03-01T00:00:00Z')).toBeLessThanOrEqual(60_000 + 1);
   });
+
+  it('looks runs up before creating them with one list when it is cheaper than the GETs, else GETs', async () => {
+    const w = makeWorld({ timers: true });
+    w.arm.behaviour = () => ({ polls: 1 });
+    await w.arm.putRun(w.source, 'old', { pipelineResourceId: 'p', kind: 'import', blobName: 'old' });
+    const watcher = new RunWatcher(w.arm, runBudget({ signal: w.controller.signal, timeoutMinutes: 60, clock: w.clock }));
+    // Five lookups on a registry whose runs fit on one page: one read for all of them.
+    const found = await Promise.all(['old', 'a', 'b', 'c', 'd'].map((n) => watcher.find(w.source, n, 5)));
+    expect(found.map((r) => r?.name)).toEqual(['old', undefined, undefined, undefined, undefined]);
+    expect(w.arm.reads).toEqual({ gets: 0, pages: 1 });
+    // A long history (more pages than lookups less one): GETs.
+    w.arm.pageSize = 1;
+    for (let i = 0; i < 5; i++) await w.arm.putRun(w.target, `t${i}`, { pipelineResourceId: 'p', kind: 'import', blobName: `t${i}` });
+    const onTarget = await Promise.all(['t4', 'x'].map((n) => watcher.find(w.target, n, 2)));
+    expect(onTarget.map((r) => r?.name)).toEqual(['t4', undefined]);
+    expect(w.arm.reads).toEqual({ gets: 2, pages: 2 });
+  });
 });
