@@ -243,7 +243,14 @@ export const INPUTS: readonly InputSpec[] = [
     advanced: true,
     description: 'Artifacts per pipeline run, at most 50 (the service limit).',
   },
-  { name: 'max-parallel-runs', group: 'run', default: '5', usedBy: MOVING, advanced: true, description: 'Pipeline runs in flight at once.' },
+  {
+    name: 'max-parallel-runs',
+    group: 'run',
+    default: '5',
+    usedBy: MOVING,
+    advanced: true,
+    description: 'Pipeline runs in flight at once on each registry (exports on the source, imports on the target).',
+  },
   {
     name: 'skip-existing',
     group: 'run',

@@ -1,7 +1,7 @@
 import type { RunBudget } from './budget';
 import { AzureRequestError, CancelledError, redact } from './errors';
 import type { Logger, Services } from './ports';
-import type { ArtifactReport, BlobReport, ChangeItem, CheckItem, RunReport } from './report';
+import type { ArtifactReport, BlobReport, ChangeItem, CheckItem, RunReport, StageTiming } from './report';
 import type { TransferSettings } from './settings';
 
 /** What every stage of an operation shares: settings, ports, and the run's budget (signal, clock, deadline). */
@@ -44,6 +44,8 @@ export interface OperationResult {
   readonly checks?: readonly CheckItem[];
   /** What setup, check and cleanup changed (or would change); the stages' pipeline changes come through OpContext.changes. */
   readonly changes?: readonly ChangeItem[];
+  /** transfer: when each batch's stages ran. */
+  readonly timeline?: readonly StageTiming[];
 }
 
 /** One line per failed artifact, naming it. */

@@ -84,6 +84,17 @@ export interface PipelineRunResource {
   readonly triggeredAt?: string;
   /** The Retry-After the service sent with this response, if any: the poller waits that long before the next GET. */
   readonly retryAfterMs?: number;
+  /** ARM's x-ms-ratelimit-remaining-subscription-reads on this response, if sent: a low one slows polling down. */
+  readonly remainingReads?: number;
+}
+
+/** One page of a registry's pipeline runs, for watching many runs with one read (docs/azure-service.md#watching-runs). */
+export interface RunsPage {
+  readonly runs: readonly PipelineRunResource[];
+  /** The nextLink to the following page; undefined on the last. */
+  readonly next?: string;
+  readonly retryAfterMs?: number;
+  readonly remainingReads?: number;
 }
 
 export interface PipelineRunSpec {
@@ -105,6 +116,8 @@ export interface ArmApi {
   deletePipeline(reg: RegistryRef, kind: PipelineKind, name: string): Promise<void>;
   getRun(reg: RegistryRef, name: string): Promise<PipelineRunResource | undefined>;
   listRuns(reg: RegistryRef): Promise<PipelineRunResource[]>;
+  /** One page of the runs list: the first without `next`, a later one with the `next` the previous page gave. */
+  listRunsPage(reg: RegistryRef, next?: string): Promise<RunsPage>;
   /** Create (or re-run, with a new forceUpdateTag) a run; returns once ARM accepted it, without waiting for the transfer. */
   putRun(reg: RegistryRef, name: string, spec: PipelineRunSpec): Promise<PipelineRunResource>;
   deleteRun(reg: RegistryRef, name: string): Promise<void>;

@@ -2,7 +2,7 @@
  * Pure renderings of a TransferReport, shared by both front-ends: the outputs (JSON strings, by output name)
  * and the summary Markdown (GitHub job summary, ADO task.uploadsummary).
  */
-import type { ArtifactReport, CheckItem, ReferrerReport, RunReport, TransferReport } from './report';
+import type { ArtifactReport, CheckItem, ReferrerReport, RunReport, Stage, TransferReport } from './report';
 
 /** imported-artifacts entries: `repo:tag@sha256:…` (a digest reference is already pinned). */
 export function pinned(a: ArtifactReport): string {
@@ -138,6 +138,37 @@ function runRow(r: RunReport): (string | undefined)[] {
   return [r.name, r.kind, r.status, duration(r.startTime, r.finishTime), r.error];
 }
 
+/** Batches the summary's timeline shows; the JSON report has every one. */
+export const TIMELINE_ROWS = 20;
+const STAGES: readonly Stage[] = ['export', 'copy', 'import', 'verify'];
+
+/** `m:ss` from the operation's start. */
+function offset(start: string, at: string): string {
+  const s = Math.max(0, Math.round((Date.parse(at) - Date.parse(start)) / 1000));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** A transfer's timeline: a row per batch, a `start–end` cell per stage, the first TIMELINE_ROWS batches. */
+export function timelineRows(report: TransferReport): string[] {
+  const timeline = report.timeline ?? [];
+  const batches = [...new Set(timeline.map((t) => t.batch))].sort((a, b) => a - b);
+  if (batches.length === 0) return [];
+  const shown = batches.slice(0, TIMELINE_ROWS);
+  const cellOf = (batch: number, stage: Stage): string => {
+    const t = timeline.find((x) => x.batch === batch && x.stage === stage);
+    return t ? `${offset(report.startTime, t.startTime)}–${offset(report.startTime, t.finishTime)}` : '';
+  };
+  return [
+    `Each stage's start–end, in minutes:seconds from the start (${report.startTime}).`,
+    '',
+    ...table(
+      ['batch', ...STAGES],
+      shown.map((b) => [b, ...STAGES.map((st) => cellOf(b, st))]),
+    ),
+    ...(batches.length > shown.length ? ['', `…and ${batches.length - shown.length} more batches: see the JSON report (report-path).`] : []),
+  ];
+}
+
 export function renderSummary(report: TransferReport): string {
   const count = (pred: (a: ArtifactReport) => boolean): number => report.artifacts.filter(pred).length;
   const lifecycle = report.operation === 'setup' || report.operation === 'check' || report.operation === 'cleanup';
@@ -226,6 +257,8 @@ export function renderSummary(report: TransferReport): string {
     );
   }
   if (report.runs.length > 0) out.push('', '### Pipeline runs', '', ...table(['run', 'kind', 'status', 'duration', 'error'], report.runs.map(runRow)));
+  const timeline = timelineRows(report);
+  if (timeline.length > 0) out.push('', '### Timeline', '', ...timeline);
   if (report.warnings.length > 0) out.push('', '### Warnings', '', ...report.warnings.map((w) => `- ${cell(w)}`));
   const usage = report.usage.flatMap((u) => {
     const names = [...new Set([...(u.before ?? []), ...(u.after ?? [])].map((x) => x.name))];

@@ -77,6 +77,17 @@ export interface RunReport {
   readonly error?: string;
 }
 
+/** The stages a batch goes through in a transfer, in order. */
+export type Stage = 'export' | 'copy' | 'import' | 'verify';
+
+/** When one batch's stage ran, as this tool saw it: from its start (a slot granted) to its end (the run seen ended). */
+export interface StageTiming {
+  readonly batch: number;
+  readonly stage: Stage;
+  readonly startTime: string;
+  readonly finishTime: string;
+}
+
 export interface BlobReport {
   readonly name: string;
   readonly copied?: boolean;
@@ -142,6 +153,8 @@ export interface TransferReport {
   /** What the operation changed (or would change): pipelines, secrets, grants, deletions. */
   readonly changes: readonly ChangeItem[];
   readonly usage: readonly UsageReport[];
+  /** transfer: each batch's stages in time (the summary's timeline). */
+  readonly timeline?: readonly StageTiming[];
   readonly warnings: readonly string[];
   /** The error that stopped the operation, if any: one line. */
   readonly error?: string;

@@ -97,6 +97,14 @@ export interface PollOptions<T> {
   readonly onPoll?: (value: T) => void;
   /** Text for the time-out error. */
   readonly what: string;
+  /** Wait one interval before the first call (the caller has just seen the state, e.g. in a PUT's answer). */
+  readonly waitFirst?: boolean;
+  /** The next interval from the last value, instead of backing off by `factor` (still capped, and a Retry-After wins). */
+  readonly intervalFor?: (value: T | undefined) => number;
+  /** Spreads each wait over ±jitter of itself (0.2: 80–120 %), so that pollers started together do not ask together. */
+  readonly jitter?: number;
+  /** Injectable for tests; default Math.random. */
+  readonly random?: () => number;
 }
 
 /** How long before the deadline a poll looks for the last time. */
@@ -106,17 +114,22 @@ export const LAST_LOOK_MS = 5_000;
 export async function pollUntil<T>(fn: () => Promise<{ value: T; retryAfterMs?: number }>, o: PollOptions<T>): Promise<T> {
   const clock = o.clock ?? realClock;
   let interval = o.intervalMs;
+  const spread = (ms: number): number => (o.jitter ? ms * (1 - o.jitter + 2 * o.jitter * (o.random ?? Math.random)()) : ms);
+  const pause = async (wait: number): Promise<void> => {
+    // The last look comes shortly before the deadline, not a whole interval early, and not at it: there the step's
+    // signal stops every request.
+    const latest = o.deadline === undefined ? wait : o.deadline - LAST_LOOK_MS - clock.now();
+    await sleepWithin(clock, latest > 0 ? Math.min(wait, latest) : Number.POSITIVE_INFINITY, o.deadline, o.signal, `waiting for ${o.what}`);
+  };
+  if (o.waitFirst) await pause(spread(Math.min(o.maxIntervalMs, o.intervalFor?.(undefined) ?? interval)));
   for (;;) {
     if (o.signal?.aborted) throw abortError(o.signal);
     if (o.deadline !== undefined && clock.now() >= o.deadline) throw pastDeadline(`waiting for ${o.what}`);
     const { value, retryAfterMs } = await fn();
     o.onPoll?.(value);
     if (o.done(value)) return value;
-    const wait = Math.min(o.maxIntervalMs, retryAfterMs ?? interval);
-    // The last look comes shortly before the deadline, not a whole interval early, and not at it: there the step's
-    // signal stops every request.
-    const latest = o.deadline === undefined ? wait : o.deadline - LAST_LOOK_MS - clock.now();
-    await sleepWithin(clock, latest > 0 ? Math.min(wait, latest) : Number.POSITIVE_INFINITY, o.deadline, o.signal, `waiting for ${o.what}`);
+    const next = o.intervalFor?.(value) ?? interval;
+    await pause(Math.min(o.maxIntervalMs, retryAfterMs ?? spread(next)));
     interval = Math.min(o.maxIntervalMs, interval * (o.factor ?? 1.5));
   }
 }

@@ -153,6 +153,7 @@ export async function runOperation(settings: TransferSettings, host: Host, servi
       // The stages' pipeline changes first: they happen before setup's, check's or cleanup's own.
       changes: [...ctx.changes, ...changes],
       usage,
+      ...(result.timeline !== undefined && result.timeline.length > 0 ? { timeline: result.timeline } : {}),
       warnings: ctx.warnings,
       ...(error !== undefined ? { error: oneLine(error) } : {}),
     };

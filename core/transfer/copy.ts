@@ -45,12 +45,54 @@ function noContainer(ctx: OpContext, kind: 'export' | 'import'): string {
   return `${kind} pipeline '${p.name}' has no container to copy ${kind === 'export' ? 'from' : 'to'}: it does not exist or names none; give '${kind}-storage-uri'`;
 }
 
-export async function runCopy(ctx: OpContext, o: { readonly blobs: readonly string[]; readonly from?: string; readonly to?: string }): Promise<CopyResult> {
+/**
+ * Copies one blob unless it is there with the same content, and checks the copy. `stop` (or a cancel or time-out now)
+ * leaves it uncopied; an interruption during the copy is returned, not thrown.
+ */
+export async function copyBlob(
+  ctx: OpContext,
+  from: string,
+  to: string,
+  blob: string,
+  stop?: Interruption,
+): Promise<{ report: BlobReport; interrupted?: Interruption }> {
+  const { blobs: store } = ctx.services;
+  const why = stop ?? stopped(ctx);
+  if (why) return { report: { name: blob, error: 'not copied: the operation stopped first' }, interrupted: why };
+  try {
+    const src = await store.getBlob(from, blob);
+    if (!src) return { report: { name: blob, error: `not in the export container ${from}` } };
+    if (src.contentMD5 === undefined) warn(ctx, `blob '${blob}' has no Content-MD5: the import pipeline's source trigger ignores such blobs`);
+    if (category(src) !== BLOB_CATEGORY)
+      warn(ctx, `blob '${blob}' lacks the metadata category=${BLOB_CATEGORY}: the import pipeline's source trigger ignores such blobs`);
+    const dst = await store.getBlob(to, blob);
+    if (dst && sameContent(src, dst)) {
+      ctx.log.info(`blob '${blob}' is already in ${to} with the same Content-MD5: not copied again`);
+      return { report: { name: blob, copied: false, ...describe(dst) } };
+    }
+    const r = await store.copyBlob({ containerUri: from, blob }, { containerUri: to, blob }, ctx.signal);
+    ctx.log.info(`copied blob '${blob}' (${r.size} bytes, ${r.mode}) to ${to}`);
+    const problem = checkCopy(src, await store.getBlob(to, blob), to);
+    return { report: problem ? { name: blob, copied: true, error: problem } : { name: blob, copied: true, ...describe(src) } };
+  } catch (e) {
+    const why = interruption(e, ctx.signal);
+    if (why) return { report: { name: blob, error: 'not copied: the operation stopped first' }, interrupted: why };
+    return { report: { name: blob, error: oneLine(errorMessage(e)) } };
+  }
+}
+
+/** The containers a copy goes between: the settings' or the pipelines'. */
+export async function copyContainers(ctx: OpContext, o: { readonly from?: string; readonly to?: string }): Promise<{ from: string; to: string }> {
   const from = o.from ?? (await pipelineContainer(ctx, 'export'));
   const to = o.to ?? (await pipelineContainer(ctx, 'import'));
   // The settings hold a container URI or a registry for each side; without a URI, the pipeline there must name one.
   if (from === undefined) throw new TransferError(noContainer(ctx, 'export'));
   if (to === undefined) throw new TransferError(noContainer(ctx, 'import'));
+  return { from, to };
+}
+
+export async function runCopy(ctx: OpContext, o: { readonly blobs: readonly string[]; readonly from?: string; readonly to?: string }): Promise<CopyResult> {
+  const { from, to } = await copyContainers(ctx, o);
   if (o.blobs.length === 0) return { artifacts: [], runs: [], blobs: [], failures: [], ready: [] };
   if (sameUri(from, to)) {
     ctx.log.info(`The export and import pipelines share the container ${from}: nothing to copy`);
@@ -61,34 +103,11 @@ export async function runCopy(ctx: OpContext, o: { readonly blobs: readonly stri
     return { artifacts: [], runs: [], blobs: o.blobs.map((name) => ({ name })), failures: [], ready: o.blobs };
   }
 
-  const { blobs: store } = ctx.services;
   let stop: Interruption | undefined;
   const copyOne = async (blob: string): Promise<BlobReport> => {
-    stop ??= stopped(ctx);
-    if (stop) return { name: blob, error: 'not copied: the operation stopped first' };
-    try {
-      const src = await store.getBlob(from, blob);
-      if (!src) return { name: blob, error: `not in the export container ${from}` };
-      if (src.contentMD5 === undefined) warn(ctx, `blob '${blob}' has no Content-MD5: the import pipeline's source trigger ignores such blobs`);
-      if (category(src) !== BLOB_CATEGORY)
-        warn(ctx, `blob '${blob}' lacks the metadata category=${BLOB_CATEGORY}: the import pipeline's source trigger ignores such blobs`);
-      const dst = await store.getBlob(to, blob);
-      if (dst && sameContent(src, dst)) {
-        ctx.log.info(`blob '${blob}' is already in ${to} with the same Content-MD5: not copied again`);
-        return { name: blob, copied: false, ...describe(dst) };
-      }
-      const r = await store.copyBlob({ containerUri: from, blob }, { containerUri: to, blob }, ctx.signal);
-      ctx.log.info(`copied blob '${blob}' (${r.size} bytes, ${r.mode}) to ${to}`);
-      const problem = checkCopy(src, await store.getBlob(to, blob), to);
-      return problem ? { name: blob, copied: true, error: problem } : { name: blob, copied: true, ...describe(src) };
-    } catch (e) {
-      const why = interruption(e, ctx.signal);
-      if (why) {
-        stop ??= why;
-        return { name: blob, error: 'not copied: the operation stopped first' };
-      }
-      return { name: blob, error: oneLine(errorMessage(e)) };
-    }
+    const r = await copyBlob(ctx, from, to, blob, stop);
+    stop ??= r.interrupted;
+    return r.report;
   };
   const blobs = await ctx.log.group(`Copy ${o.blobs.length} blob${o.blobs.length === 1 ? '' : 's'}`, () =>
     mapLimit(o.blobs, ctx.settings.maxParallelRuns, copyOne),

@@ -6,7 +6,7 @@ import { continueOnErrors, failuresOf, mapLimit, type OpContext, type OperationR
 import { ensurePipeline } from './pipelines';
 import { type Batch, planBatches } from './plan';
 import { supplyChain } from './referrers';
-import { executeRuns, type RunHooks } from './runs';
+import { executeRuns, type RunHooks, type RunJob, type RunOutcome } from './runs';
 import { SET_STAMP_KEY, setStamp } from '../domain/blob-rules';
 
 /** A blob the export wrote (or, in a dry run, would write), with the artifacts in it. */
@@ -99,8 +99,22 @@ function blobHooks(ctx: OpContext, container: string, batchOf: ReadonlyMap<strin
   };
 }
 
-/** Export: resolve, skip what the target has, plan batches, run the export runs, check the blobs. */
-export async function runExport(ctx: OpContext<ExportSettings | TransferOpSettings>): Promise<ExportResult> {
+/** What the export runs need once the artifacts are resolved and batched, and the pipeline is there. */
+export interface ExportPlan {
+  /** The reports of artifacts in no batch: not found, refused by require-referrers, or already in the target. */
+  readonly before: readonly ArtifactReport[];
+  readonly batches: readonly Batch[];
+  readonly pipelineId: string;
+  readonly pipelineName: string;
+  readonly container?: string;
+  readonly hooks: RunHooks;
+}
+
+/** Either the export is over before any run (nothing to do, a refusal, a dry run), or its plan. */
+export type ExportStart = { readonly done: ExportResult } | { readonly plan: ExportPlan };
+
+/** Export up to its runs: resolve, skip what the target has, plan batches, ensure the pipeline. */
+export async function planExport(ctx: OpContext<ExportSettings | TransferOpSettings>): Promise<ExportStart> {
   const { settings, services } = ctx;
   const { source } = settings;
   const info = await services.arm.getRegistry(source);
@@ -119,7 +133,7 @@ export async function runExport(ctx: OpContext<ExportSettings | TransferOpSettin
   if (missing.length > 0 && !continueOnErrors(settings, 'export')) {
     // Stop before any ARM write: a misspelled or unsigned artifact would otherwise fail (or pass) after minutes of work.
     const rest: ArtifactReport[] = chain.artifacts.map((a) => ({ ...rowOf(a), result: 'pending' }));
-    return { artifacts: [...missing, ...rest], runs: [], blobs: [], failures: failuresOf(missing), exported: [] };
+    return { done: { artifacts: [...missing, ...rest], runs: [], blobs: [], failures: failuresOf(missing), exported: [] } };
   }
 
   const { todo, skipped } = settings.skipExistingIn
@@ -129,7 +143,7 @@ export async function runExport(ctx: OpContext<ExportSettings | TransferOpSettin
   ctx.log.info(
     `${todo.length} artifacts in ${plan.batches.length} batch${plan.batches.length === 1 ? '' : 'es'} of at most ${settings.maxArtifactsPerRun}: ${plan.batches.map((b) => `${b.blob} (run ${b.exportRun})`).join(', ')}`,
   );
-  if (plan.batches.length === 0) return { artifacts: [...missing, ...skipped], runs: [], blobs: [], failures: [], exported: [] };
+  if (plan.batches.length === 0) return { done: { artifacts: [...missing, ...skipped], runs: [], blobs: [], failures: [], exported: [] } };
 
   const pipeline = await ensurePipeline(ctx, source, 'export', { write: !settings.dryRun });
   const container = pipeline.storageUri;
@@ -140,80 +154,112 @@ export async function runExport(ctx: OpContext<ExportSettings | TransferOpSettin
       artifacts: b.artifacts.map((a): ArtifactReport => ({ ...inBatch(a, b), result: 'planned' })),
     }));
     return {
-      artifacts: [...missing, ...skipped, ...exported.flatMap((e) => e.artifacts)],
-      runs: plan.batches.map((b) => ({
-        name: b.exportRun,
-        pipeline: pipeline.name,
-        kind: 'export',
-        status: 'planned',
-        blob: b.blob,
-        artifacts: b.artifacts.map((a) => a.ref),
-      })),
-      blobs: plan.batches.map((b) => ({ name: b.blob })),
-      failures: [],
-      exported,
-      ...(container !== undefined ? { container } : {}),
+      done: {
+        artifacts: [...missing, ...skipped, ...exported.flatMap((e) => e.artifacts)],
+        runs: plan.batches.map((b) => ({
+          name: b.exportRun,
+          pipeline: pipeline.name,
+          kind: 'export',
+          status: 'planned',
+          blob: b.blob,
+          artifacts: b.artifacts.map((a) => a.ref),
+        })),
+        blobs: plan.batches.map((b) => ({ name: b.blob })),
+        failures: [],
+        exported,
+        ...(container !== undefined ? { container } : {}),
+      },
     };
   }
   if (container === undefined) warn(ctx, `export pipeline '${pipeline.name}' reports no container URI: the blobs cannot be checked`);
-
-  const jobs = plan.batches.map((b) => ({
-    name: b.exportRun,
-    kind: 'export' as const,
-    registry: source,
-    pipelineId: pipeline.id,
-    pipelineName: pipeline.name,
-    blob: b.blob,
-    artifacts: b.artifacts.map((a) => a.ref),
-  }));
   const batchOf = new Map(plan.batches.map((b) => [b.blob, b]));
   const overwrite = (pipeline.options ?? []).some((o) => o.toLowerCase() === 'overwriteblobs');
-  const { outcomes, interrupted } = await ctx.log.group(`Export runs (${jobs.length})`, () =>
-    executeRuns(ctx, jobs, {
-      // A succeeded run whose blob is gone (cleaned up, or moved on by DeleteSourceBlobOnSuccess) is run again.
-      reusable: async (job) => container === undefined || (await services.blobs.getBlob(container, job.blob)) !== undefined,
-      ...(container !== undefined ? blobHooks(ctx, container, batchOf, overwrite) : {}),
-    }),
-  );
+  const hooks: RunHooks = {
+    // A succeeded run whose blob is gone (cleaned up, or moved on by DeleteSourceBlobOnSuccess) is run again.
+    reusable: async (job) => container === undefined || (await services.blobs.getBlob(container, job.blob)) !== undefined,
+    ...(container !== undefined ? blobHooks(ctx, container, batchOf, overwrite) : {}),
+  };
+  return {
+    plan: {
+      before: [...missing, ...skipped],
+      batches: plan.batches,
+      pipelineId: pipeline.id,
+      pipelineName: pipeline.name,
+      ...(container !== undefined ? { container } : {}),
+      hooks,
+    },
+  };
+}
 
-  const artifacts: ArtifactReport[] = [...missing, ...skipped];
+export function exportJob(ctx: OpContext<ExportSettings | TransferOpSettings>, plan: ExportPlan, b: Batch): RunJob {
+  return {
+    name: b.exportRun,
+    kind: 'export',
+    registry: ctx.settings.source,
+    pipelineId: plan.pipelineId,
+    pipelineName: plan.pipelineName,
+    blob: b.blob,
+    artifacts: b.artifacts.map((a) => a.ref),
+  };
+}
+
+/** One batch after its export run: its artifacts' reports, its blob's, and the blob when it is there to copy or import. */
+export interface BatchExported {
+  readonly artifacts: readonly ArtifactReport[];
+  readonly blob?: BlobReport;
+  readonly exported?: ExportedBlob;
+}
+
+/** Checks the blob of a batch whose export run ended and stamps it (docs/interface.md#resuming-without-run-records). */
+export async function afterExport(ctx: OpContext, plan: ExportPlan, batch: Batch, o: RunOutcome, interrupted: boolean): Promise<BatchExported> {
+  const { report, run } = o;
+  const { container } = plan;
+  const mark = (result: ArtifactReport['result'], reason?: string): ArtifactReport[] =>
+    batch.artifacts.map((a) => ({ ...inBatch(a, batch), result, ...(reason !== undefined ? { reason } : {}) }));
+  if (report.status === 'failed') return { artifacts: mark('failed', report.error) };
+  if (report.status !== 'succeeded' && report.status !== 'reused') return { artifacts: mark('pending') };
+  // After a cancel or time-out nothing more is asked of Azure: the report of what is done must come out now.
+  const look = container !== undefined && !interrupted;
+  const blob = look ? await ctx.services.blobs.getBlob(container, batch.blob) : undefined;
+  if (look && blob === undefined) {
+    const reason = `run '${report.name}' succeeded but blob '${batch.blob}' is not in ${container}`;
+    return { artifacts: mark('failed', reason), blob: { name: batch.blob, error: reason } };
+  }
+  if (container !== undefined && blob !== undefined && setStamp(blob) !== batch.stamp) {
+    // The proof, for a re-run that finds no run record, that this blob holds this batch.
+    await ctx.services.blobs.setBlobMetadata(container, batch.blob, { ...blob.metadata, [SET_STAMP_KEY]: batch.stamp });
+  }
+  const reports = mark('exported');
+  return {
+    artifacts: reports,
+    blob: { name: batch.blob, ...(blob ? { size: blob.size, ...(blob.contentMD5 !== undefined ? { contentMD5: blob.contentMD5 } : {}) } : {}) },
+    exported: { blob: batch.blob, batch, artifacts: reports, ...(run?.catalogDigest !== undefined ? { catalogDigest: run.catalogDigest } : {}) },
+  };
+}
+
+/** Export: plan, run the export runs (at most max-parallel-runs at once), check the blobs. */
+export async function runExport(ctx: OpContext<ExportSettings | TransferOpSettings>): Promise<ExportResult> {
+  const start = await planExport(ctx);
+  if ('done' in start) return start.done;
+  const { plan } = start;
+  const jobs = plan.batches.map((b) => exportJob(ctx, plan, b));
+  const { outcomes, interrupted } = await ctx.log.group(`Export runs (${jobs.length})`, () => executeRuns(ctx, jobs, plan.hooks));
+  const artifacts: ArtifactReport[] = [...plan.before];
   const blobs: BlobReport[] = [];
   const exported: ExportedBlob[] = [];
-  for (const [i, { report, run }] of outcomes.entries()) {
-    const batch = plan.batches[i]!;
-    const mark = (result: ArtifactReport['result'], reason?: string): ArtifactReport[] =>
-      batch.artifacts.map((a) => ({ ...inBatch(a, batch), result, ...(reason !== undefined ? { reason } : {}) }));
-    if (report.status === 'succeeded' || report.status === 'reused') {
-      // After a cancel or time-out nothing more is asked of Azure: the report of what is done must come out now.
-      const look = container !== undefined && interrupted === undefined;
-      const blob = look ? await services.blobs.getBlob(container, batch.blob) : undefined;
-      if (look && blob === undefined) {
-        const reason = `run '${report.name}' succeeded but blob '${batch.blob}' is not in ${container}`;
-        blobs.push({ name: batch.blob, error: reason });
-        artifacts.push(...mark('failed', reason));
-        continue;
-      }
-      if (container !== undefined && blob !== undefined && setStamp(blob) !== batch.stamp) {
-        // The proof, for a re-run that finds no run record, that this blob holds this batch (docs/interface.md#resuming-without-run-records).
-        await services.blobs.setBlobMetadata(container, batch.blob, { ...blob.metadata, [SET_STAMP_KEY]: batch.stamp });
-      }
-      blobs.push({ name: batch.blob, ...(blob ? { size: blob.size, ...(blob.contentMD5 !== undefined ? { contentMD5: blob.contentMD5 } : {}) } : {}) });
-      const reports = mark('exported');
-      artifacts.push(...reports);
-      exported.push({ blob: batch.blob, batch, artifacts: reports, ...(run?.catalogDigest !== undefined ? { catalogDigest: run.catalogDigest } : {}) });
-    } else if (report.status === 'failed') {
-      artifacts.push(...mark('failed', report.error));
-    } else {
-      artifacts.push(...mark('pending'));
-    }
+  for (const [i, o] of outcomes.entries()) {
+    const done = await afterExport(ctx, plan, plan.batches[i]!, o, interrupted !== undefined);
+    artifacts.push(...done.artifacts);
+    if (done.blob) blobs.push(done.blob);
+    if (done.exported) exported.push(done.exported);
   }
   return {
     artifacts,
     runs: outcomes.map((o) => o.report),
     blobs,
-    failures: continueOnErrors(settings, 'export') ? [] : failuresOf(artifacts),
+    failures: continueOnErrors(ctx.settings, 'export') ? [] : failuresOf(artifacts),
     exported,
-    ...(container !== undefined ? { container } : {}),
+    ...(plan.container !== undefined ? { container: plan.container } : {}),
     ...(interrupted ? { interrupted } : {}),
   };
 }

@@ -1,16 +1,18 @@
 /**
- * Runs a set of pipeline runs, at most `max-parallel-runs` at once, each one idempotent: a run that already
+ * Runs pipeline runs, at most `max-parallel-runs` at once on each registry (slots.ts), each one idempotent: a run that already
  * succeeded with the same request is reused, one in progress is waited for, and only a failed or different
  * one is re-run (PUT with a new forceUpdateTag: a PUT with identical properties does nothing otherwise,
  * https://learn.microsoft.com/azure/container-registry/container-registry-transfer-troubleshooting).
  */
 import { errorMessage, redact } from '../errors';
-import type { PipelineKind, PipelineRunResource, PipelineRunSpec, ProvisioningState } from '../ports';
+import type { PipelineKind, PipelineRunResource, PipelineRunSpec } from '../ports';
 import type { RunReport, RunStatus } from '../report';
 import { pollUntil, retry } from '../retry';
 import type { RegistryRef } from '../settings';
-import { type Interruption, interruption, mapLimit, oneLine, type OpContext, stopped, transient } from '../operation';
+import { type Interruption, interruption, oneLine, type OpContext, stopped, transient } from '../operation';
 import { sameUri } from '../domain/urls';
+import { Slots } from './slots';
+import { isTerminal, RunWatcher } from './watch';
 
 export interface RunJob {
   /** The deterministic run name; for a run the source trigger starts, the name is the service's and found by blob. */
@@ -53,13 +55,8 @@ export interface RunsResult {
   readonly interrupted?: Interruption;
 }
 
-const TERMINAL: readonly ProvisioningState[] = ['Succeeded', 'Failed', 'Canceled'];
+export { isTerminal };
 
-/** provisioningState decides completion, not response.status: the service shows Succeeded/Running together (docs/azure-service.md#run-completion). */
-export const isTerminal = (state: ProvisioningState | undefined): boolean => state !== undefined && TERMINAL.includes(state);
-
-// Runs take minutes, but fail within seconds on a bad SAS or artifact: look soon, then back off to 30 s.
-const RUN_POLL = { intervalMs: 1_000, maxIntervalMs: 30_000 };
 // The source trigger starts a run "within 15 minutes" of a blob's arrival.
 const TRIGGER_POLL = { intervalMs: 15_000, maxIntervalMs: 60_000 };
 const GET_RETRY = { attempts: 4, minDelayMs: 2_000, maxDelayMs: 30_000 };
@@ -98,8 +95,24 @@ function report(job: RunJob, status: RunStatus, run?: PipelineRunResource, error
   };
 }
 
-/** Executes the jobs, at most settings.maxParallelRuns in flight. Never throws: each run ends in its report. */
-export async function executeRuns(ctx: OpContext, jobs: readonly RunJob[], hooks: RunHooks = {}): Promise<RunsResult> {
+/** Runs one job at a time to its end, idempotently; a transfer's stages share one, with one watcher. */
+export interface RunRunner {
+  /** Never throws: the run ends in its report (after a cancel or time-out, 'running', or not started). */
+  run(job: RunJob, hooks?: RunHooks): Promise<RunOutcome>;
+  /** Set once a cancel or time-out stopped a run. */
+  interrupted(): Interruption | undefined;
+}
+
+/**
+ * A runner for `total` runs (the progress counts them), waiting with `watcher`; `perRegistry` counts the runs it will
+ * look up on each registry (by resource id), so that one list can stand for those GETs.
+ */
+export function runRunner(
+  ctx: OpContext,
+  total: number,
+  perRegistry: ReadonlyMap<string, number> = new Map(),
+  watcher = new RunWatcher(ctx.services.arm, ctx),
+): RunRunner {
   const { arm } = ctx.services;
   const percent = new Map<RunJob, number>();
   const seen = new Map<RunJob, PipelineRunResource>();
@@ -115,33 +128,15 @@ export async function executeRuns(ctx: OpContext, jobs: readonly RunJob[], hooks
     if (lastLine.get(job) === line) return;
     lastLine.set(job, line);
     ctx.log.info(line);
-    const overall = [...percent.values()].reduce((s, p) => s + p, 0) / jobs.length;
+    const overall = [...percent.values()].reduce((s, p) => s + p, 0) / Math.max(total, percent.size);
     const finished = [...percent.values()].filter((p) => p === 100).length;
-    ctx.log.progress(Math.round(overall), `${finished} of ${jobs.length} ${job.kind} runs finished`);
+    ctx.log.progress(Math.round(overall), `${finished} of ${Math.max(total, percent.size)} runs finished`);
   };
 
-  const getRun = (reg: RegistryRef, name: string): Promise<PipelineRunResource | undefined> =>
-    retry(() => arm.getRun(reg, name), { ...GET_RETRY, retryable: transient, clock: ctx.clock, signal: ctx.signal });
+  const wait = (job: RunJob, name: string): Promise<PipelineRunResource | undefined> => watcher.wait(job.registry, name, (r) => tick(job, r));
 
-  const wait = (job: RunJob, name: string): Promise<PipelineRunResource | undefined> =>
-    pollUntil(
-      async () => {
-        const run = await getRun(job.registry, name);
-        return { value: run, ...(run?.retryAfterMs !== undefined ? { retryAfterMs: run.retryAfterMs } : {}) };
-      },
-      {
-        ...RUN_POLL,
-        deadline: ctx.deadline,
-        clock: ctx.clock,
-        signal: ctx.signal,
-        done: (r) => isTerminal(r?.provisioningState),
-        onPoll: (r) => tick(job, r),
-        what: `${job.kind} run '${name}'`,
-      },
-    );
-
-  const ensure = async (job: RunJob): Promise<RunOutcome> => {
-    const existing = await getRun(job.registry, job.name);
+  const ensure = async (job: RunJob, hooks: RunHooks): Promise<RunOutcome> => {
+    const existing = await watcher.find(job.registry, job.name, perRegistry.get(job.registry.resourceId.toLowerCase()) ?? 1);
     let forceUpdateTag: string | undefined;
     if (existing) {
       tick(job, existing);
@@ -206,11 +201,11 @@ export async function executeRuns(ctx: OpContext, jobs: readonly RunJob[], hooks
     return finished(job, await wait(job, run!.name));
   };
 
-  const outcomes = await mapLimit(jobs, ctx.settings.maxParallelRuns, async (job): Promise<RunOutcome> => {
+  const run = async (job: RunJob, hooks: RunHooks = {}): Promise<RunOutcome> => {
     stop ??= stopped(ctx);
     if (stop) return { job, report: report(job, stop.reason === 'timeout' ? 'timed-out' : 'cancelled', undefined, 'not started: the operation stopped first') };
     try {
-      return await (job.triggeredAfter !== undefined ? triggered(job) : ensure(job));
+      return await (job.triggeredAfter !== undefined ? triggered(job) : ensure(job, hooks));
     } catch (e) {
       const why = interruption(e, ctx.signal);
       if (!why) return { job, report: report(job, 'failed', seen.get(job), oneLine(errorMessage(e))) };
@@ -220,7 +215,21 @@ export async function executeRuns(ctx: OpContext, jobs: readonly RunJob[], hooks
       if (last) return { job, report: report(job, 'running', last), run: last };
       return { job, report: report(job, why.reason === 'timeout' ? 'timed-out' : 'cancelled', undefined, oneLine(why.message)) };
     }
-  });
+  };
+  return { run, interrupted: () => stop };
+}
+
+/**
+ * Executes the jobs, at most settings.maxParallelRuns in flight on each registry, lower indexes first. Never throws:
+ * each run ends in its report.
+ */
+export async function executeRuns(ctx: OpContext, jobs: readonly RunJob[], hooks: RunHooks = {}): Promise<RunsResult> {
+  const perRegistry = new Map<string, number>();
+  for (const j of jobs) perRegistry.set(j.registry.resourceId.toLowerCase(), (perRegistry.get(j.registry.resourceId.toLowerCase()) ?? 0) + 1);
+  const runner = runRunner(ctx, jobs.length, perRegistry);
+  const slots = new Slots(ctx.settings.maxParallelRuns);
+  const outcomes = await Promise.all(jobs.map((job, i) => slots.use(job.registry.resourceId, i, () => runner.run(job, hooks))));
+  const stop = runner.interrupted();
   return { outcomes, ...(stop ? { interrupted: stop } : {}) };
 }
 

@@ -1,10 +1,11 @@
 import type { ArtifactReport, BlobReport } from '../report';
 import type { TransferOpSettings } from '../settings';
-import { continueOnErrors, failuresOf, type OpContext, type OperationResult } from '../operation';
-import { runCopy } from './copy';
-import { runExport } from './export';
-import { runImport } from './import';
+import type { OpContext, OperationResult } from '../operation';
+import { copyContainers, runCopy } from './copy';
+import { type ExportResult, planExport } from './export';
+import { planImport, runImport } from './import';
 import { refuseDrift } from './pipelines';
+import { streamBatches } from './stream';
 
 /** Later reports of the same artifact or blob replace earlier ones, in the first one's place. */
 function merge<T>(key: (t: T) => string, ...lists: (readonly T[])[]): T[] {
@@ -16,9 +17,19 @@ function merge<T>(key: (t: T) => string, ...lists: (readonly T[])[]): T[] {
 const byArtifact = (a: ArtifactReport): string => a.artifact;
 const byName = (b: BlobReport): string => b.name;
 
+/** A dry run changes nothing and waits for nothing: the stages' plans one after the other. */
+async function dryRun(ctx: OpContext<TransferOpSettings>, ex: ExportResult): Promise<OperationResult> {
+  const cp = await runCopy(ctx, { blobs: ex.exported.map((e) => e.blob), ...(ex.container !== undefined ? { from: ex.container } : {}) });
+  const im = await runImport(
+    ctx,
+    ex.exported.map((e) => ({ blob: e.blob, artifacts: e.artifacts, ...(e.catalogDigest !== undefined ? { catalogDigest: e.catalogDigest } : {}) })),
+  );
+  return { artifacts: merge(byArtifact, ex.artifacts, im.artifacts), runs: [...ex.runs, ...im.runs], blobs: merge(byName, ex.blobs, cp.blobs), failures: [] };
+}
+
 /**
- * Transfer: export, copy the blobs the export wrote, import them, verify; one report. Without
- * ContinueOnErrors a failure stops it after the stage where it happened.
+ * Transfer: export, copy the blobs the export wrote, import them, verify; one report. Each batch streams through the
+ * stages on its own (stream.ts); without ContinueOnErrors a failure stops new stages from starting.
  */
 export async function runTransfer(ctx: OpContext<TransferOpSettings>): Promise<OperationResult> {
   // update-pipelines: false refuses a differing import pipeline before the export runs, not after.
@@ -26,40 +37,21 @@ export async function runTransfer(ctx: OpContext<TransferOpSettings>): Promise<O
     { kind: 'export', reg: ctx.settings.source },
     { kind: 'import', reg: ctx.settings.target },
   ]);
-  const ex = await runExport(ctx);
-  if (ex.interrupted || ex.failures.length > 0 || ex.exported.length === 0) return ex;
-
-  const cp = await runCopy(ctx, { blobs: ex.exported.map((e) => e.blob), ...(ex.container !== undefined ? { from: ex.container } : {}) });
-  const copyErrors = new Map(cp.blobs.filter((b) => b.error !== undefined).map((b) => [b.name, b.error!]));
-  const notCopied = ex.exported.flatMap((e) => {
-    const error = copyErrors.get(e.blob);
-    if (error === undefined) return [];
-    return e.artifacts.map((a): ArtifactReport =>
-      cp.interrupted ? { ...a, result: 'pending' } : { ...a, result: 'failed', reason: `copy of blob '${e.blob}' failed: ${error}` },
-    );
+  const start = await planExport(ctx);
+  if ('done' in start) return ctx.settings.dryRun && start.done.exported.length > 0 ? dryRun(ctx, start.done) : start.done;
+  const exports = start.plan;
+  const imports = await planImport(ctx);
+  const { from, to } = await copyContainers(ctx, {
+    ...(exports.container !== undefined ? { from: exports.container } : {}),
+    ...(imports.container !== undefined ? { to: imports.container } : {}),
   });
-  const copyFailures = continueOnErrors(ctx.settings, 'import') ? [] : failuresOf(notCopied);
-  const blobs = merge(byName, ex.blobs, cp.blobs);
-  if (cp.interrupted || copyFailures.length > 0) {
-    return {
-      artifacts: merge(byArtifact, ex.artifacts, notCopied),
-      runs: ex.runs,
-      blobs,
-      failures: copyFailures,
-      ...(cp.interrupted ? { interrupted: cp.interrupted } : {}),
-    };
-  }
-
-  const ready = ex.exported.filter((e) => cp.ready.includes(e.blob));
-  const im = await runImport(
-    ctx,
-    ready.map((e) => ({ blob: e.blob, artifacts: e.artifacts, ...(e.catalogDigest !== undefined ? { catalogDigest: e.catalogDigest } : {}) })),
-  );
+  const { states, timeline, interrupted } = await streamBatches(ctx, { exports, imports, from, to });
   return {
-    artifacts: merge(byArtifact, ex.artifacts, notCopied, im.artifacts),
-    runs: [...ex.runs, ...im.runs],
-    blobs,
-    failures: [...copyFailures, ...im.failures],
-    ...(im.interrupted ? { interrupted: im.interrupted } : {}),
+    artifacts: [...exports.before, ...states.flatMap((s) => s.artifacts)],
+    runs: [...states.flatMap((s) => (s.exportRun ? [s.exportRun] : [])), ...states.flatMap((s) => (s.importRun ? [s.importRun] : []))],
+    blobs: states.flatMap((s) => (s.blob ? [s.blob] : [])),
+    failures: (['export', 'copy', 'import'] as const).flatMap((side) => states.flatMap((s) => s.failures[side])),
+    timeline,
+    ...(interrupted ? { interrupted } : {}),
   };
 }

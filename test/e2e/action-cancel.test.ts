@@ -132,7 +132,7 @@ it(`SIGINT while the import runs' PUTs are in flight (${node.label})`, async () 
       const fault = { service: 'arm', method: 'PUT', path: `/pipelineRuns/imp${base}`, kind: 'delay', delayMs: 3000, count: 2 };
       expect((await control(f.env, 'POST', '/faults', fault)).status).toBe(200);
     },
-    interrupt: { whenLine: /^::group::Import runs/, thenWaitMs: 1000 },
+    interrupt: { whenLine: /^batch \d+ \(.*\): import starts/, thenWaitMs: 1000 },
     // Let the held PUTs reach ARM before the re-run.
     pauseMs: 4000,
   });

@@ -92,7 +92,7 @@ it(`transfers 120 artifacts from 3 repositories in 3 parallel batches with ident
   // The job summary has a row per artifact and per run.
   for (const i of images.slice(0, 5)) expect(run.summary).toContain(`| ${i.ref} |`);
   expect(run.summary.match(/\| verified \|/g)).toHaveLength(120);
-  expect(run.groups).toEqual(expect.arrayContaining(['Export runs (3)', 'Import runs (3)']));
+  expect(run.groups).toEqual(expect.arrayContaining(['Transfer 3 batches: export, copy, import, verify, each as soon as it can']));
   expectNoSecrets(run, f);
   run.cleanup();
 });

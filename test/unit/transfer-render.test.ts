@@ -113,6 +113,42 @@ describe('renderSummary', () => {
   });
 });
 
+describe('timeline', () => {
+  const at = (s: number): string => new Date(Date.parse(sample.startTime) + s * 1000).toISOString();
+  const stage = (batch: number, st: 'export' | 'copy' | 'import' | 'verify', from: number, to: number) => ({
+    batch,
+    stage: st,
+    startTime: at(from),
+    finishTime: at(to),
+  });
+
+  it('shows each batch a row, each stage its start–end from the start, in batch order', () => {
+    const md = renderSummary({
+      ...sample,
+      timeline: [stage(2, 'export', 0, 31), stage(1, 'export', 0, 30), stage(1, 'copy', 30, 31), stage(1, 'import', 31, 62), stage(1, 'verify', 62, 63)],
+    });
+    const lines = md.split('\n');
+    const head = lines.indexOf('### Timeline');
+    expect(head).toBeGreaterThan(lines.indexOf('### Pipeline runs'));
+    expect(lines.slice(head + 4, head + 8)).toEqual([
+      '| batch | export | copy | import | verify |',
+      '|---|---|---|---|---|',
+      '| 1 | 0:00–0:30 | 0:30–0:31 | 0:31–1:02 | 1:02–1:03 |',
+      '| 2 | 0:00–0:31 |  |  |  |',
+    ]);
+  });
+
+  it('stays compact: the first 20 batches, and where the rest are', () => {
+    const md = renderSummary({ ...sample, timeline: Array.from({ length: 200 }, (_, i) => stage(i + 1, 'export', i, i + 30)) });
+    expect(md.match(/^\| \d+ \| /gm)).toHaveLength(20);
+    expect(md).toContain('…and 180 more batches: see the JSON report (report-path).');
+  });
+
+  it('is left out without one (other operations, a dry run)', () => {
+    expect(renderSummary(sample)).not.toContain('### Timeline');
+  });
+});
+
 describe('helpers', () => {
   it('shortens digests, formats durations and escapes cells', () => {
     expect(shortDigest(D1)).toBe('sha256:111111111111');

@@ -128,9 +128,9 @@ describe('export runs', () => {
     const w = makeWorld();
     seed(w, 120);
     w.arm.behaviour = () => ({ polls: 40 });
-    let gets = 0;
-    w.arm.onGetRun = () => {
-      if (++gets === 6) w.controller.abort();
+    let reads = 0;
+    w.arm.onRead = () => {
+      if (++reads === 6) w.controller.abort();
     };
     const report = await runOperation(exportOf(w, { 'max-parallel-runs': '2' }), w.host, w.services);
     expect(report.outcome).toBe('cancelled');

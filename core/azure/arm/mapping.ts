@@ -79,7 +79,7 @@ export function toPipeline(kind: PipelineKind, p: ExportPipeline & ImportPipelin
   });
 }
 
-export function toRun(r: PipelineRun, retryAfter?: number): PipelineRunResource {
+export function toRun(r: PipelineRun, budget: { readonly retryAfterMs?: number; readonly remainingReads?: number } = {}): PipelineRunResource {
   const req = r.properties?.request;
   const res = r.properties?.response;
   const isExport = /\/exportPipelines\//i.test(req?.pipelineResourceId ?? '') || (req?.target?.name !== undefined && req.target.name !== '');
@@ -100,7 +100,8 @@ export function toRun(r: PipelineRun, retryAfter?: number): PipelineRunResource 
     catalogDigest: res?.catalogDigest ?? req?.catalogDigest,
     errorMessage: res?.pipelineRunErrorMessage,
     triggeredAt: res?.trigger?.sourceTrigger?.timestamp,
-    retryAfterMs: retryAfter,
+    retryAfterMs: budget.retryAfterMs,
+    remainingReads: budget.remainingReads,
   });
 }
 

@@ -1,11 +1,21 @@
 /** The ArmApi port over ARM REST: registries (GET, listUsages) and the transfer pipeline resources (exportPipelines, importPipelines, pipelineRuns). */
 import { AzureRequestError } from '../../errors';
-import type { ArmApi, PipelineKind, PipelineResource, PipelineRunResource, PipelineRunSpec, PipelineSpec, RegistryInfo, RegistryUsage } from '../../ports';
+import type {
+  ArmApi,
+  PipelineKind,
+  PipelineResource,
+  PipelineRunResource,
+  PipelineRunSpec,
+  PipelineSpec,
+  RegistryInfo,
+  RegistryUsage,
+  RunsPage,
+} from '../../ports';
 import type { RegistryRef } from '../../settings';
 import { describe, isItemMissing, responseError, type Target } from './errors';
 import { longRunning } from './lro';
 import { pipelineBody, runBody, toPipeline, toRegistry, toRun, toUsages } from './mapping';
-import type { ExportPipeline, ImportPipeline, PipelineRun, Registry, RegistryUsageListResult } from './models';
+import type { ExportPipeline, ImportPipeline, ListResult, PipelineRun, Registry, RegistryUsageListResult } from './models';
 import type { ArmTransport } from './transport';
 
 /** Registry GET and listUsages exist in every stable api-version; this one is deployed in all public clouds. */
@@ -74,12 +84,21 @@ export class ArmPipelinesClient implements ArmApi {
     const res = await this.http.send('GET', this.url(`${reg.resourceId}/pipelineRuns/${name}`), undefined, t);
     if (isItemMissing(res)) return undefined;
     if (res.status !== 200) throw responseError(res, t);
-    return toRun(res.body as PipelineRun, this.http.retryAfter(res));
+    return toRun(res.body as PipelineRun, this.http.readBudget(res));
   }
 
   async listRuns(reg: RegistryRef): Promise<PipelineRunResource[]> {
     const t: Target = { method: 'GET', reg, resource: 'pipeline runs', area: 'run' };
     return (await this.http.listAll<PipelineRun>(this.url(`${reg.resourceId}/pipelineRuns`), t)).map((r) => toRun(r));
+  }
+
+  async listRunsPage(reg: RegistryRef, next?: string): Promise<RunsPage> {
+    const t: Target = { method: 'GET', reg, resource: 'pipeline runs', area: 'run' };
+    const res = await this.http.send('GET', next !== undefined ? this.http.checkedUrl(next, t) : this.url(`${reg.resourceId}/pipelineRuns`), undefined, t);
+    if (res.status !== 200) throw responseError(res, t);
+    const list = res.body as ListResult<PipelineRun>;
+    const runs = (list.value ?? []).map((r) => toRun(r));
+    return { runs, ...(list.nextLink ? { next: list.nextLink } : {}), ...this.http.readBudget(res) };
   }
 
   async putRun(reg: RegistryRef, name: string, spec: PipelineRunSpec): Promise<PipelineRunResource> {
@@ -88,7 +107,7 @@ export class ArmPipelinesClient implements ArmApi {
     const res = await this.http.send('PUT', this.url(`${reg.resourceId}/pipelineRuns/${name}`), runBody(spec), t);
     if (res.status < 200 || res.status > 202) throw responseError(res, t);
     const run = res.body as PipelineRun | undefined;
-    if (run?.properties) return toRun(run, this.http.retryAfter(res));
+    if (run?.properties) return toRun(run, this.http.readBudget(res));
     const got = await this.getRun(reg, name);
     if (!got) throw new AzureRequestError(describe(t), 404, 'NotFound', 'the run was accepted but GET does not find it');
     return got;

@@ -134,6 +134,16 @@ export class ArmTransport {
     return retryAfterMs(res.headers, this.clock.now());
   }
 
+  /**
+   * What the answer says of the read budget: its Retry-After, and ARM's x-ms-ratelimit-remaining-subscription-reads
+   * (docs/azure-service.md#watching-runs).
+   */
+  readBudget(res: ArmResponse): { retryAfterMs?: number; remainingReads?: number } {
+    const retryAfterMs = this.retryAfter(res);
+    const reads = Number.parseInt(res.headers.get('x-ms-ratelimit-remaining-subscription-reads') ?? '', 10);
+    return { ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), ...(Number.isFinite(reads) && reads >= 0 ? { remainingReads: reads } : {}) };
+  }
+
   /** Polling bounded by the run's deadline and signal, at the transport's intervals. */
   pollOptions<T>(t: Target, done: (v: T) => boolean): PollOptions<T> {
     return {

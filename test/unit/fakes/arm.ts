@@ -7,6 +7,7 @@ import type {
   PipelineSpec,
   RegistryInfo,
   RegistryUsage,
+  RunsPage,
 } from '../../../core/ports';
 import type { RegistryRef } from '../../../core/settings';
 import type { FakeBlobStore, StoredBlob } from './blobs';
@@ -18,6 +19,8 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 /** How one execution of a run goes: it ends after `polls` GETs, Succeeded unless `fail` (the pipelineRunErrorMessage) or `stuck`. */
 export interface RunScript {
   readonly polls?: number;
+  /** Ends this long (virtual time) after it started instead, however often it is read. */
+  readonly ms?: number;
   readonly fail?: string;
   readonly stuck?: boolean;
 }
@@ -56,6 +59,16 @@ export class FakeArm implements ArmApi {
   readonly pipelinePuts: { registry: string; name: string; spec: PipelineSpec }[] = [];
   behaviour: Behaviour = () => ({ polls: 2 });
   maxInFlight = 0;
+  /** Reads of runs: GETs of one run, and pages of the list. */
+  readonly reads = { gets: 0, pages: 0 };
+  /** Runs on one page of the list. */
+  pageSize = 20;
+  /** Sent with every run GET and list page, as ARM's x-ms-ratelimit-remaining-subscription-reads. */
+  remainingReads?: number;
+  /** Every run start and terminal state, in virtual time (the streaming tests read the order). */
+  readonly events: { at: number; registry: string; name: string; kind: PipelineKind; what: 'start' | 'end' }[] = [];
+  /** Called on every read of runs: a GET or a list page. */
+  onRead?: () => void;
   /** Called on every GET of a run (after it advanced). */
   onGetRun?: (name: string, run: PipelineRunResource) => void;
   /** The transfer service's own access to the secret or container: a message makes the run fail with it (Key Vault's refusal). */
@@ -134,9 +147,11 @@ export class FakeArm implements ArmApi {
 
   getRun(reg: RegistryRef, name: string): Promise<PipelineRunResource | undefined> {
     const state = this.entry(reg).runs.get(name);
+    this.reads.gets++;
+    this.onRead?.();
     if (!state) return Promise.resolve(undefined);
     this.advance(this.entry(reg), state);
-    const snapshot = { ...state.resource };
+    const snapshot = { ...state.resource, ...(this.remainingReads !== undefined ? { remainingReads: this.remainingReads } : {}) };
     this.onGetRun?.(name, snapshot);
     return Promise.resolve(snapshot);
   }
@@ -145,6 +160,22 @@ export class FakeArm implements ArmApi {
     const e = this.entry(reg);
     this.scanTrigger(e);
     return Promise.resolve([...e.runs.values()].map((r) => ({ ...r.resource })));
+  }
+
+  /** Oldest first, `pageSize` a page; `next` is the index of the page's first run. Each run on the page advances as on a GET. */
+  listRunsPage(reg: RegistryRef, next?: string): Promise<RunsPage> {
+    this.reads.pages++;
+    this.onRead?.();
+    const e = this.entry(reg);
+    const from = next === undefined ? 0 : Number(next);
+    const all = [...e.runs.values()];
+    const page = all.slice(from, from + this.pageSize);
+    for (const r of page) this.advance(e, r);
+    return Promise.resolve({
+      runs: page.map((r) => ({ ...r.resource })),
+      ...(from + this.pageSize < all.length ? { next: String(from + this.pageSize) } : {}),
+      ...(this.remainingReads !== undefined ? { remainingReads: this.remainingReads } : {}),
+    });
   }
 
   putRun(reg: RegistryRef, name: string, spec: PipelineRunSpec): Promise<PipelineRunResource> {
@@ -189,13 +220,15 @@ export class FakeArm implements ArmApi {
       },
     });
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    this.events.push({ at: this.clock.now(), registry: e.ref.name, name, kind: spec.kind, what: 'start' });
   }
 
   private advance(e: FakeRegistryEntry, s: RunState): void {
     if (TERMINAL.includes(s.resource.provisioningState ?? '')) return;
     s.polls++;
     const needed = s.script.polls ?? 2;
-    if (s.script.stuck || s.polls < needed) {
+    const early = s.script.ms !== undefined ? this.clock.now() < Date.parse(s.resource.startTime ?? '') + s.script.ms : s.polls < needed;
+    if (s.script.stuck || early) {
       s.resource.provisioningState = 'Updating';
       s.resource.percentage = Math.min(90, Math.round((s.polls / needed) * 100));
       return;
@@ -205,6 +238,7 @@ export class FakeArm implements ArmApi {
       s.script.fail ?? (pipeline ? this.denyRun?.(pipeline, s.spec) : undefined) ?? (s.spec.kind === 'export' ? this.exportBlob(e, s) : this.importBlob(e, s));
     s.resource.finishTime = this.clock.iso();
     s.resource.percentage = 100;
+    this.events.push({ at: this.clock.now(), registry: e.ref.name, name: s.resource.name, kind: s.spec.kind, what: 'end' });
     if (error !== undefined) {
       s.resource.provisioningState = 'Failed';
       s.resource.status = 'Failed';

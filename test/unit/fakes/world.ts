@@ -5,7 +5,7 @@ import { parseSettings, type TransferSettings } from '../../../core/settings';
 import { FakeAccess } from './access';
 import { FakeArm } from './arm';
 import { FakeBlobStore, fakeSas } from './blobs';
-import { FakeClock } from './clock';
+import { FakeClock, TimerClock } from './clock';
 import { FakeRegistries, FakeRegistry } from './registry';
 import { FakeSecretStore } from './secrets';
 
@@ -38,9 +38,9 @@ export class RecordingLogger implements Logger {
   }
 }
 
-/** A source and a target registry with their pipelines' containers, all in memory, on virtual time. */
-export function makeWorld() {
-  const clock = new FakeClock();
+/** A source and a target registry with their pipelines' containers, all in memory, on virtual time (with timers: TimerClock). */
+export function makeWorld(o: { readonly timers?: boolean } = {}) {
+  const clock = o.timers ? new TimerClock() : new FakeClock();
   const blobs = new FakeBlobStore(clock);
   const src = new FakeRegistry('srcreg.azurecr.io');
   const dst = new FakeRegistry('dstreg.azurecr.io');
