@@ -63,7 +63,7 @@ async function sleepWithin(clock: Clock, ms: number, deadline: number | undefine
 }
 
 /** How long a wait that reached the deadline gives the step's own abort (the same instant, on another timer). */
-const DEADLINE_HANDOVER_MS = 250;
+export const DEADLINE_HANDOVER_MS = 250;
 
 /** Bounded retry with exponential backoff; a Retry-After from the service wins, capped at maxDelayMs; never past the deadline. */
 export async function retry<T>(fn: (attempt: number) => Promise<T>, o: RetryOptions): Promise<T> {

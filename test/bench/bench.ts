@@ -84,7 +84,13 @@ async function main(): Promise<void> {
     { label: 'Node 24', bin: node24() ?? process.execPath },
     { label: `Node ${process.versions.node.split('.')[0]}`, bin: process.execPath },
   ]))
-    rows.push([measure!, value!, GOALS[measure!] ?? (measure!.startsWith('cold start') ? '≤ 1.5×' : '—'), notes!]);
+    // The goal is for the Node the action runs on (action.yml: node24); other Nodes are shown for comparison.
+    rows.push([
+      measure!,
+      value!,
+      GOALS[measure!] ?? (measure!.startsWith('cold start') ? (measure!.includes('Node 24') ? '≤ 1.5×' : '— (action runs on node24)') : '—'),
+      notes!,
+    ]);
   await startup();
   const f = await createActionFixture('bench');
   rows.push(...(await streamingRows(f.env)));
