@@ -1,8 +1,6 @@
 /**
- * The public interface: every input, named once here with every fact about it (which operations use or need it, its
- * choices from vocabulary.ts, how it is shown); the outputs are in outputs.ts. action.yml, the ADO task.json, the README
- * tables, the settings parser and the question "which operation touches what" all derive from this table
- * (docs/interface.md describes it for users).
+ * Every input, named once with every fact about it (who uses or needs it, its choices, how it is shown): action.yml,
+ * task.json, the README tables, the parser and "which operation touches what" derive from it (docs/interface.md).
  */
 import {
   type InputGroup,

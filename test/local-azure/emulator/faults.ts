@@ -9,7 +9,7 @@ import { armError } from './arm/frame';
 import type { Fault, Knobs } from './context';
 import { identityError } from './entra/managed-identity';
 import { HttpError, sendJson } from './http';
-import { kvError } from './keyvault';
+import { kvError } from './keyvault-errors';
 import { storageError } from './storage-front';
 import type { Service } from './router';
 

@@ -8,14 +8,12 @@ import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { keyVaultUrl } from '../config';
 import { type Emulator, type Json, KEY_VAULT_RESOURCE, type Outcome, type SecretReader } from './context';
-import { bearerToken, HttpError, readJson, sendJson } from './http';
+import { bearerToken, HttpError, sendJson } from './http';
+import { checkName, jsonObject, readProps, SECRET_NAME } from './keyvault-body';
 import { kvError, secretNotFound } from './keyvault-errors';
 import { nowSeconds } from './jwt';
 import type { Request, Router } from './router';
 
-export { kvError } from './keyvault-errors';
-
-const NAME = /^[0-9a-zA-Z-]{1,127}$/;
 /** 7.0–7.6 (with previews) and the SDK's current default. */
 const API_VERSION = /^(7\.[0-6](-preview(\.\d+)?)?|2025-07-01)$/;
 const MAX_PAGE = 25;
@@ -39,34 +37,6 @@ interface SecretEntry {
   readonly name: string;
   readonly versions: SecretVersion[];
   deleted?: { deletedDate: number; scheduledPurgeDate: number };
-}
-
-function checkName(name: string): void {
-  if (!NAME.test(name)) throw kvError(400, 'BadParameter', `The request URI contains an invalid name: ${name}`);
-}
-
-/** Reads the optional attribute and property fields of a set/update body; wrong types are 400 BadParameter. */
-function readProps(body: Json): Partial<Pick<SecretVersion, 'contentType' | 'tags' | 'enabled' | 'nbf' | 'exp'>> {
-  const out: Partial<Pick<SecretVersion, 'contentType' | 'tags' | 'enabled' | 'nbf' | 'exp'>> = {};
-  if (body['contentType'] !== undefined) {
-    if (typeof body['contentType'] !== 'string') throw kvError(400, 'BadParameter', 'contentType must be a string.');
-    out.contentType = body['contentType'];
-  }
-  const tags = body['tags'];
-  if (tags !== undefined && tags !== null) {
-    if (typeof tags !== 'object' || Array.isArray(tags) || Object.values(tags).some((v) => typeof v !== 'string'))
-      throw kvError(400, 'BadParameter', 'tags must be an object of strings.');
-    out.tags = { ...(tags as Record<string, string>) };
-  }
-  const attrs = body['attributes'];
-  if (attrs !== undefined && attrs !== null) {
-    if (typeof attrs !== 'object') throw kvError(400, 'BadParameter', 'attributes must be an object.');
-    const a = attrs as Json;
-    if (typeof a['enabled'] === 'boolean') out.enabled = a['enabled'];
-    if (typeof a['nbf'] === 'number') out.nbf = a['nbf'];
-    if (typeof a['exp'] === 'number') out.exp = a['exp'];
-  }
-  return out;
 }
 
 class Vault {
@@ -270,7 +240,7 @@ class Vault {
       };
     }
     const m = /^\/secrets\/([^/]+)(?:\/([^/]*))?\/?$/.exec(u.pathname);
-    if (!m || !NAME.test(m[1]!)) {
+    if (!m || !SECRET_NAME.test(m[1]!)) {
       return {
         ok: false,
         status: 400,
@@ -292,12 +262,6 @@ class Vault {
       };
     }
   }
-}
-
-async function jsonObject(req: Request): Promise<Json> {
-  const body = await readJson(req);
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw kvError(400, 'BadParameter', 'The request body must be a JSON object.');
-  return body as Json;
 }
 
 export function registerKeyVault(router: Router, emu: Emulator): void {
